@@ -1,0 +1,694 @@
+// Package reference is an independent, deliberately simple implementation of
+// the task model of docs/model.md (the contract in /work/shared/docs), used as
+// a differential-testing oracle. It favours literal transcription of model.md
+// over speed. Choices where model.md is open are listed in AMBIGUITIES.md.
+package reference
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// MaxTasks is the largest task budget N supported (slots 1..MaxTasks).
+const MaxTasks = 8
+
+// Status is st[i].
+type Status int8
+
+// Task statuses, in model.md order.
+const (
+	Unborn Status = iota
+	Running
+	Exiting
+	Zombie
+	Dead
+	Released
+)
+
+func (s Status) String() string {
+	return [...]string{"Unborn", "Running", "Exiting", "Zombie", "Dead", "Released"}[s]
+}
+
+// None is the "none" value of cabdOf (0 is a real value there: init_task).
+// exec uses 0 for none (task 0 never runs an exec).
+const None int8 = -1
+
+// State is one model state. Index 0 of every array is unused (task 0 is
+// init_task, which is not a slot); it is kept at a fixed value so that State
+// can be used directly as a map key. Per-group fields are indexed by the
+// group's founding slot.
+type State struct {
+	St     [MaxTasks + 1]Status
+	Tg     [MaxTasks + 1]int8
+	Parent [MaxTasks + 1]int8
+	Caba   [MaxTasks + 1]int8
+	CabdOf [MaxTasks + 1]int8 // None or a slot (0 = init_task)
+	Born   [MaxTasks + 1]int8
+
+	Leader [MaxTasks + 1]int8
+	Sub    [MaxTasks + 1]bool
+	HasSub [MaxTasks + 1]bool
+	Ign    [MaxTasks + 1]bool
+	Exec   [MaxTasks + 1]int8 // 0 = none
+
+	Corrupt bool // a use-after-free was detected (part of state identity)
+}
+
+// Model fixes the parameters of one exploration.
+type Model struct {
+	N        int    // task budget, init included (slots 1..N)
+	Revision string // "seed", "v3", "v4"
+
+	Threads       bool // Clone
+	CloneParent   bool // ForkParent
+	ExecOn        bool // ExecBegin + ExecSwap
+	Subreaper     bool // SetSubreaper
+	IgnoreSigchld bool // IgnoreSigchld
+}
+
+// Action switch names.
+const (
+	ActThreads       = "threads"
+	ActCloneParent   = "clone-parent"
+	ActExec          = "exec"
+	ActSubreaper     = "subreaper"
+	ActIgnoreSigchld = "ignore-sigchld"
+)
+
+// DefaultActions is every optional action but ignore-sigchld.
+var DefaultActions = []string{ActThreads, ActCloneParent, ActExec, ActSubreaper}
+
+// AllActions is every optional action.
+var AllActions = []string{ActThreads, ActCloneParent, ActExec, ActSubreaper, ActIgnoreSigchld}
+
+// NewModel builds a model; it panics on a bad parameter.
+func NewModel(tasks int, revision string, actions []string) *Model {
+	if tasks < 1 || tasks > MaxTasks {
+		panic(fmt.Sprintf("reference: tasks %d out of range 1..%d", tasks, MaxTasks))
+	}
+	switch revision {
+	case "seed", "v3", "v4":
+	default:
+		panic("reference: unknown revision " + revision)
+	}
+	m := &Model{N: tasks, Revision: revision}
+	for _, a := range actions {
+		switch a {
+		case ActThreads:
+			m.Threads = true
+		case ActCloneParent:
+			m.CloneParent = true
+		case ActExec:
+			m.ExecOn = true
+		case ActSubreaper:
+			m.Subreaper = true
+		case ActIgnoreSigchld:
+			m.IgnoreSigchld = true
+		default:
+			panic("reference: unknown action switch " + a)
+		}
+	}
+	return m
+}
+
+// Initial returns the initial state: init (slot 1) Running, every other slot Unborn.
+func (m *Model) Initial() State {
+	var s State
+	for i := range s.CabdOf {
+		s.CabdOf[i] = None
+	}
+	s.St[1] = Running
+	s.Tg[1] = 1
+	s.Parent[1] = 0
+	s.Caba[1] = 0
+	s.CabdOf[1] = 0 // linked on init_task's list
+	s.Born[1] = 0
+	s.Leader[1] = 1
+	return Canon(s)
+}
+
+// ---------------------------------------------------------------------------
+// Derived predicates (model.md "Derived").
+
+func hashed(s *State, i int) bool {
+	switch s.St[i] {
+	case Running, Exiting, Zombie, Dead:
+		return true
+	}
+	return false
+}
+
+// inGroup: slot i is a (born) task of group g. Released non-founders have tg
+// normalised to 0 and so belong to no group.
+func inGroup(s *State, i, g int) bool {
+	return s.St[i] != Unborn && int(s.Tg[i]) == g
+}
+
+// findAlive is findAlive(g, except): the lowest Running thread of g other
+// than except (except = 0 for no exception), or 0 if none.
+func (m *Model) findAlive(s *State, g, except int) int {
+	for i := 1; i <= m.N; i++ {
+		if i != except && inGroup(s, i, g) && s.St[i] == Running {
+			return i
+		}
+	}
+	return 0
+}
+
+// children(t): hashed leaders c with parent[c] == t.
+func (m *Model) children(s *State, t int) []int {
+	var cs []int
+	for c := 1; c <= m.N; c++ {
+		if hashed(s, c) && isLeader(s, c) && int(s.Parent[c]) == t {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+func isLeader(s *State, i int) bool {
+	return s.St[i] != Unborn && int(s.Leader[s.Tg[i]]) == i && s.Tg[i] != 0
+}
+
+// groupEmpty(g): leader[g] is the only hashed task of g.
+func (m *Model) groupEmpty(s *State, g int) bool {
+	for i := 1; i <= m.N; i++ {
+		if inGroup(s, i, g) && hashed(s, i) && i != int(s.Leader[g]) {
+			return false
+		}
+	}
+	return true
+}
+
+// hashedThreads(g): the hashed threads of g (the kernel's for_each_thread).
+func (m *Model) hashedThreads(s *State, g int) []int {
+	var ts []int
+	for i := 1; i <= m.N; i++ {
+		if inGroup(s, i, g) && hashed(s, i) {
+			ts = append(ts, i)
+		}
+	}
+	return ts
+}
+
+func (m *Model) freeSlot(s *State) int {
+	for i := 1; i <= m.N; i++ {
+		if s.St[i] == Unborn {
+			return i
+		}
+	}
+	return 0
+}
+
+// released reports whether x names a freed task (0 = init_task never is).
+func released(s *State, x int) bool {
+	return x >= 1 && s.St[x] == Released
+}
+
+// ---------------------------------------------------------------------------
+// Canonical form (model.md "Canonical form").
+
+// Canon returns the canonical representative of s.
+func Canon(s State) State {
+	for i := 1; i <= MaxTasks; i++ {
+		if s.St[i] != Released {
+			continue
+		}
+		founder := int(s.Tg[i]) == i
+		s.Parent[i] = 0
+		s.Caba[i] = 0
+		s.CabdOf[i] = None
+		if !founder {
+			s.Tg[i] = 0
+			s.Born[i] = 0
+		}
+	}
+	for g := 1; g <= MaxTasks; g++ {
+		if s.St[g] == Unborn || int(s.Tg[g]) != g {
+			continue // not a group
+		}
+		allReleased := true
+		for i := 1; i <= MaxTasks; i++ {
+			if inGroup(&s, i, g) && s.St[i] != Released {
+				allReleased = false
+			}
+		}
+		if allReleased {
+			s.Leader[g] = 0
+			s.Sub[g] = false
+			s.HasSub[g] = false
+			s.Ign[g] = false
+			s.Exec[g] = 0
+		}
+	}
+	return s
+}
+
+// ---------------------------------------------------------------------------
+// Actions.
+
+// Transition is one enabled action instance and its (canonical) successor.
+type Transition struct {
+	Label string
+	Next  State
+}
+
+// Successors lists every enabled action instance of s with its successor, in
+// a fixed order. A corrupt state has none.
+func (m *Model) Successors(s State) []Transition {
+	if s.Corrupt {
+		return nil
+	}
+	var out []Transition
+	add := func(label string, n State) {
+		out = append(out, Transition{label, Canon(n)})
+	}
+	for t := 1; t <= m.N; t++ {
+		if s.St[t] == Unborn || s.St[t] == Released {
+			continue
+		}
+		g := int(s.Tg[t])
+		// default guard: Running and no exec under way in the group
+		normal := s.St[t] == Running && s.Exec[g] == 0
+
+		if normal && m.freeSlot(&s) != 0 {
+			add(fmt.Sprintf("Fork(%d)", t), m.fork(s, t))
+		}
+		if m.CloneParent && normal && g != 1 && m.freeSlot(&s) != 0 {
+			add(fmt.Sprintf("ForkParent(%d)", t), m.forkParent(s, t))
+		}
+		if m.Threads && normal && g != 1 && m.freeSlot(&s) != 0 {
+			add(fmt.Sprintf("Clone(%d)", t), m.clone(s, t))
+		}
+		if m.Subreaper && normal {
+			for _, on := range []bool{true, false} {
+				if s.Sub[g] != on {
+					add(fmt.Sprintf("SetSubreaper(%d,%s)", t, onOff(on)), m.setSubreaper(s, t, on))
+				}
+			}
+		}
+		if m.IgnoreSigchld && normal && !s.Ign[g] {
+			n := s
+			n.Ign[g] = true
+			add(fmt.Sprintf("IgnoreSigchld(%d)", t), n)
+		}
+		// ExitBegin: Running, not init, not the thread running an exec
+		// (threads killed by an exec may exit).
+		if s.St[t] == Running && g != 1 && int(s.Exec[g]) != t {
+			n := s
+			n.St[t] = Exiting
+			add(fmt.Sprintf("ExitBegin(%d)", t), n)
+		}
+		if s.St[t] == Exiting {
+			add(fmt.Sprintf("ExitNotify(%d)", t), m.exitNotify(s, t))
+		}
+		if normal {
+			for c := 1; c <= m.N; c++ {
+				if m.canReap(&s, t, c) {
+					n := s
+					n.St[c] = Dead
+					add(fmt.Sprintf("Reap(%d,%d)", t, c), n)
+				}
+			}
+		}
+		if s.St[t] == Dead {
+			add(fmt.Sprintf("Release(%d)", t), m.release(s, t))
+		}
+		if m.ExecOn && normal && g != 1 {
+			other := false
+			for i := 1; i <= m.N; i++ {
+				if i != t && inGroup(&s, i, g) && hashed(&s, i) {
+					other = true
+				}
+			}
+			if other {
+				n := s
+				n.Exec[g] = int8(t)
+				add(fmt.Sprintf("ExecBegin(%d)", t), n)
+			}
+		}
+		if m.ExecOn && s.St[t] == Running && int(s.Exec[g]) == t && m.canExecSwap(&s, t) {
+			add(fmt.Sprintf("ExecSwap(%d)", t), m.execSwap(s, t))
+		}
+	}
+	return out
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
+// newProcess fills the fields common to Fork and ForkParent.
+func (m *Model) newProcess(s *State, t, parent, hasSubFrom, caba int) {
+	g := int(s.Tg[t])
+	n := m.freeSlot(s)
+	s.St[n] = Running
+	s.Tg[n] = int8(n)
+	s.Leader[n] = int8(n)
+	s.Parent[n] = int8(parent)
+	s.Born[n] = int8(g)
+	s.HasSub[n] = s.HasSub[hasSubFrom] || s.Sub[hasSubFrom]
+	s.Ign[n] = s.Ign[g]
+	s.Sub[n] = false
+	s.Exec[n] = 0
+	s.Caba[n] = int8(caba)
+	s.CabdOf[n] = int8(caba) // list_add_tail(&p->cabd, &p->caba->cabds)
+	if released(s, caba) {
+		s.Corrupt = true // a list insertion into a freed list (not reachable)
+	}
+}
+
+// Fork(t): plain fork; caba = t in every revision (seed: parent[n] = t).
+func (m *Model) fork(s State, t int) State {
+	m.newProcess(&s, t, t, int(s.Tg[t]), t)
+	return s
+}
+
+// ForkParent(t): CLONE_PARENT.
+func (m *Model) forkParent(s State, t int) State {
+	p := int(s.Parent[t])
+	if p == 0 {
+		panic("reference: ForkParent by a task whose parent is init_task")
+	}
+	caba := t
+	if m.Revision == "seed" {
+		caba = p
+	}
+	m.newProcess(&s, t, p, int(s.Tg[p]), caba)
+	return s
+}
+
+// Clone(t): CLONE_THREAD.
+func (m *Model) clone(s State, t int) State {
+	g := int(s.Tg[t])
+	n := m.freeSlot(&s)
+	p := int(s.Parent[t])
+	s.St[n] = Running
+	s.Tg[n] = int8(g)
+	s.Parent[n] = int8(p)
+	s.Born[n] = 0
+	s.CabdOf[n] = None
+	switch m.Revision {
+	case "seed", "v4":
+		s.Caba[n] = int8(p)
+	case "v3":
+		s.Caba[n] = int8(t)
+	}
+	return s
+}
+
+// SetSubreaper(t, on).
+func (m *Model) setSubreaper(s State, t int, on bool) State {
+	g := int(s.Tg[t])
+	s.Sub[g] = on
+	if on {
+		m.propagateHasSub(&s, g)
+	}
+	return s
+}
+
+// propagateHasSub is walk_process_tree(propagate_has_child_subreaper) from g.
+func (m *Model) propagateHasSub(s *State, g int) {
+	for _, th := range m.hashedThreads(s, g) {
+		for _, c := range m.children(s, th) {
+			cg := int(s.Tg[c])
+			if s.HasSub[cg] {
+				continue // already has it: do not descend
+			}
+			s.HasSub[cg] = true
+			m.propagateHasSub(s, cg)
+		}
+	}
+}
+
+// reaperFor is the reaper of t's children (find_new_reaper).
+func (m *Model) reaperFor(s *State, t int) int {
+	g := int(s.Tg[t])
+	if a := m.findAlive(s, g, t); a != 0 {
+		return a
+	}
+	if s.HasSub[g] {
+		for r, steps := int(s.Parent[t]), 0; r != 0; r, steps = int(s.Parent[r]), steps+1 {
+			if !hashed(s, r) || steps > MaxTasks {
+				panic("reference: subreaper walk through an unhashed parent or a cycle")
+			}
+			rg := int(s.Tg[r])
+			if s.Sub[rg] {
+				if a := m.findAlive(s, rg, 0); a != 0 {
+					return a
+				}
+			}
+		}
+	}
+	return 1
+}
+
+// notified returns the status a notified Zombie leader gets: Dead when the
+// group of the thread it notifies ignores SIGCHLD, else Zombie.
+func notified(s *State, to int) Status {
+	if s.Ign[s.Tg[to]] {
+		return Dead
+	}
+	return Zombie
+}
+
+// ExitNotify(t).
+func (m *Model) exitNotify(s State, t int) State {
+	g := int(s.Tg[t])
+	kids := m.children(&s, t)
+	reaper := m.reaperFor(&s, t)
+	for _, c := range kids {
+		cg := int(s.Tg[c])
+		for _, th := range m.hashedThreads(&s, cg) {
+			s.Parent[th] = int8(reaper)
+		}
+		if int(s.Tg[reaper]) != g && s.St[c] == Zombie && m.groupEmpty(&s, cg) {
+			s.St[c] = notified(&s, reaper)
+		}
+		// a Dead child is reparented but not notified
+	}
+	if m.Revision == "seed" {
+		m.handoffSeed(&s, t)
+	}
+	switch {
+	case int(s.Leader[g]) == t && m.groupEmpty(&s, g):
+		s.St[t] = notified(&s, int(s.Parent[t]))
+	case int(s.Leader[g]) == t:
+		s.St[t] = Zombie // delayed group leader
+	default:
+		s.St[t] = Dead // non-leader: autoreap
+	}
+	return s
+}
+
+// cabds(x): the leaders whose cabd link is on x's list.
+func (m *Model) cabds(s *State, x int) []int {
+	var ps []int
+	for p := 1; p <= m.N; p++ {
+		if s.St[p] != Unborn && s.St[p] != Released && int(s.CabdOf[p]) == x {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// moveCabds is the common "effect" row: every thread of tg[p] gets caba =
+// nw, and cabdOf[p] = nw, for each p on x's list.
+func (m *Model) moveCabds(s *State, ps []int, nw int) {
+	for _, p := range ps {
+		for _, th := range m.hashedThreads(s, int(s.Tg[p])) {
+			s.Caba[th] = int8(nw)
+		}
+		s.CabdOf[p] = int8(nw)
+	}
+}
+
+// handoffSeed is the seed revision's hand-off at ExitNotify(t) (find_new_caba).
+// Done only when t's cabds list is non-empty, as in the patch.
+func (m *Model) handoffSeed(s *State, t int) {
+	ps := m.cabds(s, t)
+	if len(ps) == 0 {
+		return
+	}
+	g := int(s.Tg[t])
+	nw := m.findAlive(s, g, t)
+	if nw == 0 {
+		c := int(s.Caba[t])
+		for steps := 0; ; steps++ {
+			if c == 0 {
+				nw = 0
+				break
+			}
+			if released(s, c) {
+				// a walk through a freed caba: the result is undefined, so
+				// the hand-off is abandoned (the rest of the step happens).
+				s.Corrupt = true
+				return
+			}
+			if int(s.Caba[c]) == c { // WARN_ON_ONCE(caba->caba == caba): stop
+				nw = c
+				break
+			}
+			if a := m.findAlive(s, int(s.Tg[c]), 0); a != 0 {
+				nw = a
+				break
+			}
+			if steps > MaxTasks {
+				panic("reference: cycle in the seed caba walk")
+			}
+			c = int(s.Caba[c])
+		}
+	}
+	if released(s, nw) {
+		s.Corrupt = true // splice onto a freed list (not reachable: nw is alive or a WARN stop)
+	}
+	m.moveCabds(s, ps, nw)
+}
+
+// canReap: Reap(w, c) guard (w's default guard is checked by the caller).
+func (m *Model) canReap(s *State, w, c int) bool {
+	if s.St[c] != Zombie || !isLeader(s, c) {
+		return false
+	}
+	cg := int(s.Tg[c])
+	if !m.groupEmpty(s, cg) {
+		return false
+	}
+	p := int(s.Parent[c])
+	return p != 0 && hashed(s, p) && s.Tg[p] == s.Tg[w]
+}
+
+// Release(x).
+func (m *Model) release(s State, x int) State {
+	g := int(s.Tg[x])
+	wasLeader := int(s.Leader[g]) == x
+	if m.Revision == "v3" || m.Revision == "v4" {
+		// forget_caba(x), only when x's cabds list is non-empty
+		if ps := m.cabds(&s, x); len(ps) > 0 {
+			var nw int
+			if wasLeader {
+				nw = int(s.Caba[x])
+			} else {
+				nw = int(s.Leader[g])
+			}
+			if released(&s, nw) {
+				// splice onto a freed list; the pointer rewrites of the
+				// cabds are still made (they write live tasks).
+				s.Corrupt = true
+			}
+			m.moveCabds(&s, ps, nw)
+		}
+	}
+	if wasLeader {
+		if released(&s, int(s.CabdOf[x])) {
+			s.Corrupt = true // list_del from a freed list (not reachable)
+		}
+		s.CabdOf[x] = None
+	}
+	s.St[x] = Released
+	if !wasLeader {
+		l := int(s.Leader[g])
+		if s.St[l] == Zombie && m.groupEmpty(&s, g) {
+			s.St[l] = notified(&s, int(s.Parent[l]))
+		}
+	}
+	if s.Exec[g] != 0 && s.Exec[g] == s.Leader[g] {
+		only := true
+		for i := 1; i <= m.N; i++ {
+			if inGroup(&s, i, g) && hashed(&s, i) && i != int(s.Leader[g]) {
+				only = false
+			}
+		}
+		if only {
+			s.Exec[g] = 0
+		}
+	}
+	return s
+}
+
+// canExecSwap: ExecSwap(t) guard beyond exec[g] == t and Running.
+func (m *Model) canExecSwap(s *State, t int) bool {
+	g := int(s.Tg[t])
+	l := int(s.Leader[g])
+	if l == t || s.St[l] != Zombie {
+		return false
+	}
+	for i := 1; i <= m.N; i++ {
+		if i != t && i != l && inGroup(s, i, g) && s.St[i] != Released {
+			return false
+		}
+	}
+	return true
+}
+
+// ExecSwap(t): de_thread's leader swap.
+func (m *Model) execSwap(s State, t int) State {
+	g := int(s.Tg[t])
+	l := int(s.Leader[g])
+	s.Leader[g] = int8(t)
+	if released(&s, int(s.CabdOf[l])) {
+		s.Corrupt = true // list_replace_init in a freed list (not reachable)
+	}
+	s.CabdOf[t] = s.CabdOf[l]
+	s.CabdOf[l] = None
+	s.St[l] = Dead
+	return s
+}
+
+// ---------------------------------------------------------------------------
+// Applying labelled steps (for tests and traces).
+
+// Step applies the action with the given label (e.g. "Fork(1)", "Reap(1,2)",
+// "SetSubreaper(2,on)") to s; an error if it is not enabled.
+func (m *Model) Step(s State, label string) (State, error) {
+	label = strings.ReplaceAll(label, " ", "")
+	var labels []string
+	for _, tr := range m.Successors(s) {
+		if tr.Label == label {
+			return tr.Next, nil
+		}
+		labels = append(labels, tr.Label)
+	}
+	sort.Strings(labels)
+	return s, fmt.Errorf("action %s not enabled; enabled: %s", label, strings.Join(labels, " "))
+}
+
+// Run applies a sequence of labelled steps from the initial state.
+func (m *Model) Run(labels ...string) (State, error) {
+	s := m.Initial()
+	for i, l := range labels {
+		var err error
+		s, err = m.Step(s, l)
+		if err != nil {
+			return s, fmt.Errorf("step %d: %w", i+1, err)
+		}
+	}
+	return s, nil
+}
+
+// Format renders the born part of a state, one slot per line.
+func (m *Model) Format(s State) string {
+	var b strings.Builder
+	for i := 1; i <= m.N; i++ {
+		if s.St[i] == Unborn {
+			continue
+		}
+		cabd := "none"
+		if s.CabdOf[i] != None {
+			cabd = fmt.Sprint(s.CabdOf[i])
+		}
+		fmt.Fprintf(&b, "%d: %-8s tg=%d parent=%d caba=%d cabdOf=%s born=%d", i, s.St[i], s.Tg[i], s.Parent[i], s.Caba[i], cabd, s.Born[i])
+		if s.St[i] != Released && int(s.Tg[i]) == i || s.Leader[i] != 0 {
+			fmt.Fprintf(&b, " | leader=%d sub=%v hasSub=%v ign=%v exec=%d", s.Leader[i], s.Sub[i], s.HasSub[i], s.Ign[i], s.Exec[i])
+		}
+		b.WriteByte('\n')
+	}
+	if s.Corrupt {
+		b.WriteString("CORRUPT\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,141 @@
+package state
+
+import "fmt"
+
+// MaxTasks is the largest task budget (init included) the encoding supports.
+const MaxTasks = 14
+
+// Slots is the size of the per-slot arrays: slot 0 is init_task, 1..MaxTasks are tasks.
+const Slots = MaxTasks + 1
+
+// None marks an absent slot pointer (cabdOf of a thread, exec of an idle group).
+const None uint8 = 15
+
+// Status is a task's lifecycle position, at the granularity of the kernel's
+// atomic steps.
+type Status uint8
+
+const (
+	Unborn   Status = iota // slot not yet used by fork/clone
+	Running                // alive: no PF_EXITING
+	Exiting                // PF_EXITING set, exit_notify not yet run
+	Zombie                 // EXIT_ZOMBIE
+	Dead                   // EXIT_DEAD, still hashed (claimed or auto-reaped, release_task pending)
+	Released               // unhashed by release_task
+)
+
+var statusNames = [...]string{"Unborn", "Running", "Exiting", "Zombie", "Dead", "Released"}
+
+func (s Status) String() string {
+	if int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return fmt.Sprintf("Status(%d)", s)
+}
+
+// Hashed reports whether a task in this status is still linked in the kernel's
+// pid hash and thread lists.
+func (s Status) Hashed() bool { return s >= Running && s <= Dead }
+
+// State is the decoded state of the Linux task model (see docs/model.md).
+// Per-task arrays are indexed by slot; per-group arrays are indexed by the
+// group's founding slot.
+type State struct {
+	N       uint8 // task budget, init included; slots 1..N are in use
+	Corrupt bool  // a use-after-free happened; the state has no successors
+
+	St     [Slots]Status
+	Tg     [Slots]uint8 // thread group (signal_struct), named by its founding slot
+	Parent [Slots]uint8 // real_parent (a thread); 0 is init_task
+	Caba   [Slots]uint8 // the patch's caba pointer; 0 is init_task
+	CabdOf [Slots]uint8 // the task whose cabds list holds this task's cabd link, or None
+	Born   [Slots]uint8 // ghost: the group that ran clone() for this process; 0 for threads
+
+	Leader [Slots]uint8 // per group: current group_leader
+	Sub    [Slots]bool  // per group: is_child_subreaper
+	HasSub [Slots]bool  // per group: has_child_subreaper
+	Ign    [Slots]bool  // per group: SIGCHLD is SIG_IGN (children auto-reap)
+	Exec   [Slots]uint8 // per group: the thread running de_thread, or None
+}
+
+// Initial returns the initial state for a budget of n tasks: init (task 1)
+// running alone, child of init_task.
+func Initial(n int) State {
+	var s State
+	s.N = uint8(n)
+	for i := range s.CabdOf {
+		s.CabdOf[i] = None
+		s.Exec[i] = None
+	}
+	s.St[1] = Running
+	s.Tg[1] = 1
+	s.CabdOf[1] = 0
+	s.Leader[1] = 1
+	return s
+}
+
+// Hashed reports whether task i is hashed.
+func (s *State) Hashed(i uint8) bool { return s.St[i].Hashed() }
+
+// IsLeader reports whether task i is the current leader of its group.
+func (s *State) IsLeader(i uint8) bool { return s.Leader[s.Tg[i]] == i && s.Tg[i] != 0 }
+
+// FindAlive returns the lowest-numbered Running thread of group g other than
+// except, or None (the kernel's find_alive_thread; for_each_thread is creation order).
+func (s *State) FindAlive(g, except uint8) uint8 {
+	for i := uint8(1); i <= s.N; i++ {
+		if i != except && s.St[i] == Running && s.Tg[i] == g {
+			return i
+		}
+	}
+	return None
+}
+
+// GroupEmpty reports whether the leader of g is the only hashed task of g
+// (thread_group_empty).
+func (s *State) GroupEmpty(g uint8) bool {
+	l := s.Leader[g]
+	for i := uint8(1); i <= s.N; i++ {
+		if i != l && s.Tg[i] == g && s.St[i].Hashed() {
+			return false
+		}
+	}
+	return true
+}
+
+// GroupHashed reports whether some task of g is hashed.
+func (s *State) GroupHashed(g uint8) bool {
+	for i := uint8(1); i <= s.N; i++ {
+		if s.Tg[i] == g && s.St[i].Hashed() {
+			return true
+		}
+	}
+	return false
+}
+
+// GroupNotified reports whether some task of g is Running or Exiting, that is,
+// has not yet run exit_notify.
+func (s *State) GroupNotified(g uint8) bool {
+	for i := uint8(1); i <= s.N; i++ {
+		if s.Tg[i] == g && (s.St[i] == Running || s.St[i] == Exiting) {
+			return true
+		}
+	}
+	return false
+}
+
+// NextFree returns the lowest unborn slot, or None when the budget is used up.
+func (s *State) NextFree() uint8 {
+	for i := uint8(1); i <= s.N; i++ {
+		if s.St[i] == Unborn {
+			return i
+		}
+	}
+	return None
+}
+
+// IsChild reports whether c is a child of thread t: a hashed leader whose
+// real_parent is t (the kernel's t->children list).
+func (s *State) IsChild(c, t uint8) bool {
+	return s.St[c].Hashed() && s.Parent[c] == t && s.IsLeader(c)
+}

@@ -1,0 +1,96 @@
+// Command cabacheck is an exhaustive explicit-state model checker for the
+// Linux process tree and the CABA patch revisions.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Exit codes.
+const (
+	exitOK        = 0 // nothing violated
+	exitViolation = 1 // an invariant is violated (or a scenario expectation failed)
+	exitUsage     = 2 // bad usage or input
+	exitBudget    = 3 // a --max-states/--max-time/--max-memory budget stopped the run
+)
+
+// command is one subcommand. run returns the exit code.
+type command struct {
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]command{
+	"check":      {"explore the model and check invariants", runCheck},
+	"scenario":   {"run a scripted scenario file and print the tree after each step", runScenario},
+	"invariants": {"list the named invariants and groups", runInvariants},
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "cabacheck: unknown command %q (run 'cabacheck help')\n", args[0])
+		return exitUsage
+	}
+	return c.run(args[1:], stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "cabacheck: an exhaustive model checker for the Linux process tree and the CABA patch")
+	fmt.Fprintln(w, "\nUsage: cabacheck COMMAND [flags]\n\nCommands:")
+	var names []string
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-11s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'cabacheck COMMAND --help' for a command's flags.")
+}
+
+// newFlags returns a flag set that reports errors in one line.
+func newFlags(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	return fs
+}
+
+// parseFlags parses args; on --help it prints the flags and returns exitOK,
+// on an error a one-line message and exitUsage; otherwise -1.
+func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) int {
+	err := fs.Parse(args)
+	if errors.Is(err, pflag.ErrHelp) {
+		fmt.Fprintf(stdout, "Usage of cabacheck %s:\n%s", fs.Name(), fs.FlagUsages())
+		return exitOK
+	}
+	if err != nil {
+		return usageError(stderr, fs.Name(), err)
+	}
+	return -1
+}
+
+func usageError(stderr io.Writer, cmd string, err error) int {
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	fmt.Fprintf(stderr, "cabacheck %s: %s\n", cmd, msg)
+	return exitUsage
+}

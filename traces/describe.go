@@ -16,7 +16,7 @@ func Who(s *state.State, t uint8) string {
 		return "init_task"
 	}
 	g := s.Tg[t]
-	if g != 0 && g != t && s.Leader[g] != t {
+	if g != 0 && s.Leader[g] != t {
 		return fmt.Sprintf("task %d (thread of %d)", t, g)
 	}
 	if g != 0 && s.Leader[g] == t && g != t {

@@ -38,6 +38,12 @@ type Config struct {
 	// while the search runs, and once at the end.
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+
+	// Budgets. A search that hits one stops cleanly: completed levels are
+	// kept, Result.Budget names the limit. 0 means no limit.
+	MaxStates uint64        // distinct states
+	MaxTime   time.Duration // wall-clock time
+	MaxMemory uint64        // bytes of Go heap (checked before each level and while it runs)
 }
 
 // LevelStats describes one completed BFS level.
@@ -47,9 +53,15 @@ type LevelStats struct {
 	Duplicates uint64        // successors generated at this level that were already seen
 	Frontier   uint64        // states expanded to produce this level
 	Generated  uint64        // successors generated at this level
+	Candidates uint64        // successors not seen in earlier levels (before deduplication within the level)
 	OutDegree  []uint64      // OutDegree[k]: frontier states with k successors (last bucket: k or more)
 	Distinct   uint64        // distinct states so far
 	Elapsed    time.Duration // since the start of the search
+	// BytesPerState is the memory of the visited set and parent records per
+	// distinct state at the end of the level.
+	BytesPerState float64
+	// HeapBytes is the Go heap in use at the end of the level.
+	HeapBytes uint64
 }
 
 // Progress is a snapshot for progress lines.
@@ -74,9 +86,10 @@ type Violation struct {
 type Result struct {
 	Distinct   uint64
 	Generated  uint64
-	Depth      int  // deepest level holding a state
-	Complete   bool // the whole reachable space was explored
-	StopReason string
+	Depth      int    // deepest level holding a state
+	Complete   bool   // the whole reachable space was explored
+	StopReason string // done, violation, max depth, interrupted, or a budget
+	Budget     string // the budget that stopped the search: max-states, max-time, max-memory
 	Violations []Violation
 	Levels     []LevelStats
 	Elapsed    time.Duration
@@ -178,6 +191,8 @@ func Run(model spec.Model, cfg Config) (*Search, error) {
 	lastProgress := start
 	base := uint32(0) // index of the first frontier state
 	level := 0
+	mon := startMonitor(cfg.MaxTime, cfg.MaxMemory, start)
+	defer mon.stop()
 	for {
 		nf := len(frontier) / size
 		if nf == 0 {
@@ -199,6 +214,17 @@ func Run(model spec.Model, cfg Config) (*Search, error) {
 		}
 		if ctx.Err() != nil {
 			res.StopReason = "interrupted"
+			break
+		}
+		if cfg.MaxStates > 0 && res.Distinct >= cfg.MaxStates {
+			res.Budget = "max-states"
+		} else if b := mon.exceeded(); b != "" {
+			res.Budget = b
+		} else if cfg.MaxMemory > 0 && heapInUse()+levelEstimate(res.Levels, nf, size) > cfg.MaxMemory {
+			res.Budget = "max-memory"
+		}
+		if res.Budget != "" {
+			res.StopReason = "budget " + res.Budget
 			break
 		}
 		level++
@@ -235,6 +261,9 @@ func Run(model spec.Model, cfg Config) (*Search, error) {
 					w.states = append(w.states, next...)
 				}
 				for i := lo; i < hi; i++ {
+					if i&1023 == 0 && (mon.tripped() || ctx.Err() != nil) {
+						return
+					}
 					parent = base + uint32(i)
 					deg = 0
 					w.gen.Successors(frontier[i*size:(i+1)*size], emit)
@@ -244,9 +273,21 @@ func Run(model spec.Model, cfg Config) (*Search, error) {
 			}(w, lo, hi)
 		}
 		wg.Wait()
+		if b := mon.exceeded(); b != "" || ctx.Err() != nil {
+			// The level is incomplete: drop it, keep what was committed.
+			level--
+			if b != "" {
+				res.Budget = b
+				res.StopReason = "budget " + b
+			} else {
+				res.StopReason = "interrupted"
+			}
+			break
+		}
 
 		// Phase 2: insert, shard by shard, in global (parent, action) order.
 		shards := visited.Shards()
+		innerDups := make([]uint64, nw)
 		for wi := range workers {
 			wg.Add(1)
 			go func(wi int) {
@@ -258,7 +299,7 @@ func Run(model spec.Model, cfg Config) (*Search, error) {
 							if visited.Insert(c.fp) {
 								c.isNew = true
 							} else {
-								w.dups++
+								innerDups[wi]++
 							}
 						}
 					}
@@ -270,9 +311,14 @@ func Run(model spec.Model, cfg Config) (*Search, error) {
 		// Phase 3: collect the new level in order.
 		next := make([]byte, 0, len(frontier))
 		newBase := uint32(len(s.Records))
+		truncated := false
 		ls := LevelStats{Level: level, Frontier: uint64(nf), OutDegree: make([]uint64, outDegreeBuckets)}
+		for _, d := range innerDups {
+			ls.Duplicates += d
+		}
 		for _, w := range workers {
 			ls.Generated += w.generated
+			ls.Candidates += uint64(len(w.cands))
 			ls.Duplicates += w.dups
 			for k, v := range w.outDegree {
 				ls.OutDegree[k] += v
@@ -284,6 +330,10 @@ func Run(model spec.Model, cfg Config) (*Search, error) {
 				}
 				if len(s.Records) == math.MaxUint32 {
 					return s, ErrTooManyStates
+				}
+				if cfg.MaxStates > 0 && uint64(len(s.Records)) >= cfg.MaxStates {
+					truncated = true
+					break
 				}
 				s.Records = append(s.Records, Record{Parent: c.parent, Action: c.action})
 				next = append(next, w.states[ci*size:(ci+1)*size]...)
@@ -301,6 +351,8 @@ func Run(model spec.Model, cfg Config) (*Search, error) {
 		s.checkLevel(cfg.Checker, names, found, next, newBase, level, size, nw, cfg.Continue)
 		ls.Distinct = res.Distinct
 		ls.Elapsed = time.Since(start)
+		ls.HeapBytes = heapInUse()
+		ls.BytesPerState = float64(visited.Bytes()+uint64(cap(s.Records))*8) / float64(res.Distinct)
 		res.Levels = append(res.Levels, ls)
 		if cfg.Level != nil {
 			cfg.Level(ls)
@@ -311,6 +363,11 @@ func Run(model spec.Model, cfg Config) (*Search, error) {
 		}
 		base = newBase
 		frontier = next
+		if truncated {
+			res.Budget = "max-states"
+			res.StopReason = "budget max-states"
+			break
+		}
 	}
 	res.Elapsed = time.Since(start)
 	res.VisitedBytes = visited.Bytes()

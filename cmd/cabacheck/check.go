@@ -30,6 +30,7 @@ type checkReport struct {
 	Depth          int               `json:"depth"`
 	Complete       bool              `json:"complete"`
 	StopReason     string            `json:"stop_reason"`
+	Budget         string            `json:"budget,omitempty"`
 	ElapsedSeconds float64           `json:"elapsed_seconds"`
 	StatesPerSec   float64           `json:"distinct_states_per_second"`
 	Collision      map[string]string `json:"collision_probability"`
@@ -53,6 +54,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", defaultWorkers(), "worker goroutines (results do not depend on it)")
 	maxDepth := fs.Int("max-depth", 0, "stop after this many BFS levels (0: no limit)")
 	progress := fs.Duration("progress", 5*time.Second, "interval between progress lines on stderr (0: none)")
+	bf := addBudgetFlags(fs)
+	statsOut := fs.String("stats-out", "", "write per-level statistics to FILE as JSON lines")
 	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
 		return c
 	}
@@ -80,9 +83,20 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
+	budget, err := bf.parse()
+	if err != nil {
+		return usageError(stderr, "check", err)
+	}
 	model, err := linux.New(opt)
 	if err != nil {
 		return usageError(stderr, "check", err)
+	}
+	var stats *statsWriter
+	if *statsOut != "" {
+		if stats, err = newStatsWriter(*statsOut); err != nil {
+			return usageError(stderr, "check", fmt.Errorf("--stats-out: %w", err))
+		}
+		defer stats.Close()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -97,6 +111,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		Continue: *cont,
 		MaxDepth: *maxDepth,
 		Context:  ctx,
+	}
+	budget.apply(&cfg)
+	if stats != nil {
+		cfg.Level = stats.Write
 	}
 	if !*asJSON {
 		fmt.Fprintf(stdout, "cabacheck: linux task model, revision %s, %d tasks, actions %s\n", opt.Revision, opt.Tasks, opt.Actions)
@@ -141,12 +159,14 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	code := exitOK
 	if len(res.Violations) > 0 {
 		code = exitViolation
+	} else if res.Budget != "" {
+		code = exitBudget
 	}
 	if *asJSON {
 		rep := checkReport{
 			Model: "linux", Tasks: opt.Tasks, Revision: opt.Revision.String(), Actions: opt.Actions.String(),
 			Invariants: names, Workers: *workers, DistinctStates: res.Distinct, StatesGen: res.Generated,
-			Depth: res.Depth, Complete: res.Complete, StopReason: res.StopReason, ElapsedSeconds: res.Elapsed.Seconds(),
+			Depth: res.Depth, Complete: res.Complete, StopReason: res.StopReason, Budget: res.Budget, ElapsedSeconds: res.Elapsed.Seconds(),
 			StatesPerSec: float64(res.Distinct) / res.Elapsed.Seconds(),
 			Collision: map[string]string{
 				"optimistic":          fmt.Sprintf("%.2g", res.CollisionOptimistic),
@@ -176,6 +196,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "\nModel checking stopped at the first violation (use --continue to check on).\n")
 	case res.Complete:
 		fmt.Fprintf(stdout, "\nModel checking completed. No error has been found.\n")
+	case res.Budget != "":
+		fmt.Fprintf(stdout, "\nModel checking stopped by the --%s budget. No error has been found so far; partial statistics are kept.\n", res.Budget)
 	default:
 		fmt.Fprintf(stdout, "\nModel checking stopped (%s). No error has been found so far.\n", res.StopReason)
 	}
@@ -186,7 +208,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		left = res.Levels[len(res.Levels)-1].New
 	}
 	fmt.Fprintf(stdout, "%s states generated, %s distinct states found, %s states left on queue.\n", commas(res.Generated), commas(res.Distinct), commas(left))
-	fmt.Fprintf(stdout, "The depth of the complete state graph search is %d.\n", res.Depth)
+	if res.Complete {
+		fmt.Fprintf(stdout, "The depth of the complete state graph search is %d.\n", res.Depth)
+	} else {
+		fmt.Fprintf(stdout, "The search reached depth %d.\n", res.Depth)
+	}
 	fmt.Fprintf(stdout, "Finished in %s (%s distinct states/s) at %s\n", res.Elapsed.Round(time.Millisecond), commas(uint64(float64(res.Distinct)/res.Elapsed.Seconds())), time.Now().Format("2006-01-02 15:04:05"))
 	return code
 }

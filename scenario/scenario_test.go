@@ -48,12 +48,12 @@ func TestGolden(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	for _, bad := range []string{
-		"step Fork(1)\n----\n",                 // no config
-		"config tasks=x\n----\n",               // bad number
-		"config tasks=3 revisions=v9\n----\n",  // bad revision
-		"config tasks=3 actions=warp\n----\n",  // bad action
-		"config tasks=99\n----\n",              // bound
-		"config tasks=3 color=red\n----\n",     // unknown key
+		"step Fork(1)\n----\n",                // no config
+		"config tasks=x\n----\n",              // bad number
+		"config tasks=3 revisions=v9\n----\n", // bad revision
+		"config tasks=3 actions=warp\n----\n", // bad action
+		"config tasks=99\n----\n",             // bound
+		"config tasks=3 color=red\n----\n",    // unknown key
 	} {
 		f, err := Parse("bad", strings.NewReader(bad))
 		if err == nil {

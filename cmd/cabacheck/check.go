@@ -38,9 +38,9 @@ type checkReport struct {
 }
 
 type violationReport struct {
-	Invariant string            `json:"invariant"`
-	Length    int               `json:"length"`
-	Summary   string            `json:"summary"`
+	Invariant string           `json:"invariant"`
+	Length    int              `json:"length"`
+	Summary   string           `json:"summary"`
 	Trace     traces.TraceJSON `json:"trace"`
 }
 

@@ -12,10 +12,10 @@ import (
 type Revision uint8
 
 const (
-	Seed Revision = iota // v1/v2: caba = real_parent at fork, hand-off at exit_notify
-	V3                   // caba = current, hand-off at release_task
-	V4                   // as v3, but a thread's caba is current->real_parent
-	Fixed                // the project's proposed fix (docs/findings.md)
+	Seed  Revision = iota // v1/v2: caba = real_parent at fork, hand-off at exit_notify
+	V3                    // caba = current, hand-off at release_task
+	V4                    // as v3, but a thread's caba is current->real_parent
+	Fixed                 // the project's proposed fix (docs/findings.md)
 )
 
 var revisionNames = []string{"seed", "v3", "v4", "fixed"}

@@ -1,0 +1,669 @@
+/*
+ * cabacheck conformance harness: replays a script of syscall-level steps
+ * (generated from model traces by cabacheck's kernel/repro package) on the
+ * running kernel, one actor per model task, and records the settled state of
+ * every task after every step.
+ *
+ * Usage:
+ *   harness run SCRIPT        run every walk of SCRIPT ("-" = stdin)
+ *   harness actor SLOT        (internal) actor image after an exec
+ *   as /init (pid 1)          mount /proc, run /script.txt, print, reboot
+ *
+ * Each walk runs in a fresh pid namespace: model task 1 (init) is the
+ * namespace's init, a child of this controller (which stands for init_task,
+ * printed as "c"). Every other model task is a real thread. Commands go to an
+ * actor over its own pipe; actors answer on one shared pipe. Pipes live on
+ * fixed descriptors so that an actor image started by execve finds them.
+ *
+ * Script (one directive per line):
+ *   WALK name TASKS          start a walk with TASKS slots (creates slot 1)
+ *   STEP k OP args...        OP: fork t n | forkparent t n | clone t n |
+ *                            subreaper t on | ignchld t | exit t |
+ *                            exitgroup t | wait w c | exec t oldleader | read
+ *   DELAY ms                 sleep before the first snapshot of the next step
+ *   EXPECT pattern           an acceptable settled snapshot (several allowed)
+ *   END                      end of step (settle, print) ; ENDWALK ends a walk
+ *
+ * Snapshot: per slot 1..TASKS, "S.T.P.R.C" separated by blanks:
+ *   S state: U unborn, R alive, Z zombie, X dead (hashed), G gone
+ *   T tgid as the slot of the leader, P PPid (the parent's tgid) as a slot,
+ *   R (leaders) the slot of the thread whose children list holds the task,
+ *   C NScaba as a slot ("-" no NScaba line, "0" zero, "?" unknown TID);
+ *   slot numbers "c" = this controller. Patterns use "*" for any field.
+ * Output lines start with "@@ ".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXSLOT 16
+#define FD_CMD 100  /* FD_CMD+slot: read end of slot's command pipe */
+#define FD_CMDW 120 /* FD_CMDW+slot: write end */
+#define FD_RSP 140  /* read end of the response pipe */
+#define FD_RSPW 141 /* write end */
+#define FD_EXE 142  /* this binary, for execveat */
+
+enum { OP_FORK = 1, OP_FORKPARENT, OP_CLONE, OP_SUBREAPER, OP_IGNCHLD, OP_EXIT, OP_EXITGROUP, OP_WAIT, OP_EXEC };
+enum { R_HELLO = 1, R_ACK };
+
+struct cmd { int op, a, b, c; };
+struct rsp { int kind, slot, v1, v2, v3, v4; };
+
+/* ---------- small helpers usable by actors (raw syscalls, no malloc) ---------- */
+
+static long gettid_(void) { return syscall(SYS_gettid); }
+
+static void send_rsp(int kind, int slot, int v1, int v2, int v3, int v4)
+{
+	struct rsp r = { kind, slot, v1, v2, v3, v4 };
+	while (write(FD_RSPW, &r, sizeof r) < 0 && errno == EINTR)
+		;
+}
+
+/* global (initial-ns) tgid and tid through the proc mount's namespace */
+static void global_ids(int *tgid, int *tid)
+{
+	char buf[64];
+	ssize_t n = readlink("/proc/thread-self", buf, sizeof buf - 1);
+	*tgid = *tid = -1;
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	*tgid = atoi(buf);
+	char *p = strstr(buf, "/task/");
+	if (p)
+		*tid = atoi(p + 6);
+}
+
+static void hello(int slot)
+{
+	int gtgid, gtid;
+	global_ids(&gtgid, &gtid);
+	send_rsp(R_HELLO, slot, (int)gettid_(), gtid, gtgid, 0);
+}
+
+static void actor_loop(int slot) __attribute__((noreturn));
+
+static int thread_main(void *arg)
+{
+	int slot = (int)(long)arg;
+	hello(slot);
+	actor_loop(slot);
+}
+
+static void actor_loop(int slot)
+{
+	for (;;) {
+		struct cmd c;
+		ssize_t n = read(FD_CMD + slot, &c, sizeof c);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != sizeof c)
+			syscall(SYS_exit, 3);
+		long r = 0;
+		int st;
+		switch (c.op) {
+		case OP_FORK:
+		case OP_FORKPARENT: {
+			unsigned long fl = SIGCHLD | (c.op == OP_FORKPARENT ? CLONE_PARENT : 0);
+			r = syscall(SYS_clone, fl, 0, 0, 0, 0);
+			if (r == 0) {
+				slot = c.a;
+				hello(slot);
+				continue;
+			}
+			send_rsp(R_ACK, slot, (int)r, r < 0 ? errno : 0, 0, 0);
+			break;
+		}
+		case OP_CLONE: {
+			size_t sz = 256 * 1024;
+			char *stk = mmap(0, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+			if (stk == MAP_FAILED) {
+				send_rsp(R_ACK, slot, -1, errno, 0, 0);
+				break;
+			}
+			r = clone(thread_main, stk + sz - 64,
+				  CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM,
+				  (void *)(long)c.a);
+			send_rsp(R_ACK, slot, (int)r, r < 0 ? errno : 0, 0, 0);
+			break;
+		}
+		case OP_SUBREAPER:
+			r = prctl(PR_SET_CHILD_SUBREAPER, (unsigned long)c.a, 0, 0, 0);
+			send_rsp(R_ACK, slot, (int)r, r < 0 ? errno : 0, 0, 0);
+			break;
+		case OP_IGNCHLD: {
+			struct sigaction sa;
+			memset(&sa, 0, sizeof sa);
+			sa.sa_handler = SIG_IGN;
+			r = sigaction(SIGCHLD, &sa, 0);
+			send_rsp(R_ACK, slot, (int)r, r < 0 ? errno : 0, 0, 0);
+			break;
+		}
+		case OP_EXIT:
+			syscall(SYS_exit, 0);
+			break;
+		case OP_EXITGROUP:
+			syscall(SYS_exit_group, 0);
+			break;
+		case OP_WAIT:
+			st = 0;
+			r = waitpid(c.a, &st, WNOHANG | __WALL);
+			send_rsp(R_ACK, slot, (int)r, r < 0 ? errno : 0, st, 0);
+			break;
+		case OP_EXEC: {
+			char sbuf[16];
+			snprintf(sbuf, sizeof sbuf, "%d", slot);
+			char *argv[] = { "cabacheck-harness", "actor", sbuf, 0 };
+			char *envp[] = { 0 };
+			r = syscall(SYS_execveat, FD_EXE, "", argv, envp, AT_EMPTY_PATH);
+			send_rsp(R_ACK, slot, (int)r, errno, 0, 0);
+			break;
+		}
+		default:
+			send_rsp(R_ACK, slot, -1, EINVAL, 0, 0);
+		}
+	}
+}
+
+/* ---------------------------- controller ---------------------------- */
+
+static int ntasks;
+static int gtid[MAXSLOT], ltid[MAXSLOT]; /* 0 = not created */
+static int controller_tid;
+static int ns_init_pid; /* global pid of slot 1 (our child) */
+static int delay_ms;
+static int settle_timeout_ms = 3000;
+static char cur_walk[128];
+
+static void out(const char *fmt, ...)
+{
+	char buf[4096];
+	int n = snprintf(buf, sizeof buf, "@@ ");
+	va_list ap;
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof buf - n - 2, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof buf - 2)
+		n = sizeof buf - 2;
+	buf[n++] = '\n';
+	ssize_t w = write(1, buf, n);
+	(void)w;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* read a response with a timeout; returns 0 on timeout */
+static int get_rsp(struct rsp *r, int timeout_ms)
+{
+	long end = now_ms() + timeout_ms;
+	for (;;) {
+		ssize_t n = read(FD_RSP, r, sizeof *r);
+		if (n == sizeof *r)
+			return 1;
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return 0;
+		if (now_ms() > end)
+			return 0;
+		sleep_ms(1);
+	}
+}
+
+static void note_hello(struct rsp *r)
+{
+	if (r->slot > 0 && r->slot < MAXSLOT) {
+		ltid[r->slot] = r->v1;
+		gtid[r->slot] = r->v2;
+	}
+}
+
+/* the slot whose current TID is x, or -1; the controller is 0 */
+static int slot_of(int x)
+{
+	if (x == controller_tid)
+		return 0;
+	for (int i = 1; i <= ntasks; i++)
+		if (gtid[i] == x)
+			return i;
+	return -1;
+}
+
+static void fmt_slot(char *b, size_t n, int s)
+{
+	if (s == 0)
+		snprintf(b, n, "c");
+	else if (s < 0)
+		snprintf(b, n, "?");
+	else
+		snprintf(b, n, "%d", s);
+}
+
+static int read_file(const char *path, char *buf, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t got = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + got, n - 1 - got);
+		if (r <= 0)
+			break;
+		got += r;
+		if (got >= n - 1)
+			break;
+	}
+	close(fd);
+	buf[got] = 0;
+	return (int)got;
+}
+
+static const char *field(const char *buf, const char *name)
+{
+	size_t l = strlen(name);
+	const char *p = buf;
+	while (p && *p) {
+		if (!strncmp(p, name, l))
+			return p + l;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return 0;
+}
+
+/* take a snapshot of every slot into out (blank-separated) */
+static void snapshot(char *outbuf, size_t outn)
+{
+	char st[MAXSLOT], tg[MAXSLOT][8], pp[MAXSLOT][8], rp[MAXSLOT][8], cb[MAXSLOT][8];
+	int tgid[MAXSLOT];
+	char buf[8192], path[128];
+	for (int i = 1; i <= ntasks; i++) {
+		strcpy(tg[i], "-");
+		strcpy(pp[i], "-");
+		strcpy(rp[i], "-");
+		strcpy(cb[i], "-");
+		tgid[i] = 0;
+		if (!gtid[i]) {
+			st[i] = 'U';
+			continue;
+		}
+		snprintf(path, sizeof path, "/proc/%d/status", gtid[i]);
+		if (read_file(path, buf, sizeof buf) < 0) {
+			st[i] = 'G';
+			continue;
+		}
+		const char *s = field(buf, "State:");
+		while (s && (*s == ' ' || *s == '\t'))
+			s++;
+		st[i] = (s && (*s == 'Z' || *s == 'X')) ? *s : 'R';
+		const char *t = field(buf, "Tgid:");
+		tgid[i] = t ? atoi(t) : 0;
+		fmt_slot(tg[i], 8, slot_of(tgid[i]));
+		t = field(buf, "PPid:");
+		fmt_slot(pp[i], 8, t ? slot_of(atoi(t)) : -1);
+		t = field(buf, "NScaba:");
+		if (t) {
+			while (*t == ' ' || *t == '\t')
+				t++;
+			if (*t < '0' || *t > '9')
+				strcpy(cb[i], "e"); /* empty: caba outside our namespace */
+			else if (atoi(t) == 0)
+				strcpy(cb[i], "0");
+			else
+				fmt_slot(cb[i], 8, slot_of(atoi(t)));
+		}
+		if (tgid[i] == gtid[i])
+			strcpy(rp[i], i == 1 ? "c" : "n");
+	}
+	/* real parents: walk every live thread's children list */
+	for (int u = 1; u <= ntasks; u++) {
+		if (!gtid[u] || st[u] == 'G' || st[u] == 'U' || !tgid[u])
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%d/children", tgid[u], gtid[u]);
+		if (read_file(path, buf, sizeof buf) < 0)
+			continue;
+		char *p = buf;
+		while (*p) {
+			while (*p == ' ' || *p == '\n')
+				p++;
+			if (!*p)
+				break;
+			int c = slot_of(atoi(p));
+			if (c > 0 && c <= ntasks)
+				fmt_slot(rp[c], 8, u);
+			while (*p && *p != ' ' && *p != '\n')
+				p++;
+		}
+	}
+	size_t n = 0;
+	outbuf[0] = 0;
+	for (int i = 1; i <= ntasks; i++)
+		n += snprintf(outbuf + n, outn - n, "%s%c.%s.%s.%s.%s", i > 1 ? " " : "", st[i], tg[i], pp[i], rp[i], cb[i]);
+}
+
+static int pattern_match(const char *pat, const char *obs)
+{
+	/* fields separated by '.' or ' '; "*" matches one field */
+	while (*pat && *obs) {
+		if (*pat == '*') {
+			pat++;
+			while (*obs && *obs != '.' && *obs != ' ')
+				obs++;
+			continue;
+		}
+		if (*pat != *obs)
+			return 0;
+		pat++;
+		obs++;
+	}
+	return !*pat && !*obs;
+}
+
+#define MAXEXP 256
+static char *expects[MAXEXP];
+static int nexpects;
+
+/* wait until the snapshot matches an expectation (or time out), then print it */
+static void settle_and_report(int k)
+{
+	char snap[1024];
+	long start = now_ms();
+	int ok = 0, iters = 0;
+	if (delay_ms)
+		sleep_ms(delay_ms);
+	for (;;) {
+		snapshot(snap, sizeof snap);
+		iters++;
+		for (int i = 0; i < nexpects && !ok; i++)
+			if (pattern_match(expects[i], snap))
+				ok = 1;
+		if (ok || !nexpects || now_ms() - start > settle_timeout_ms)
+			break;
+		sleep_ms(iters < 20 ? 1 : 10);
+	}
+	out("OBS %s %d %s %s | %ldms", cur_walk, k, ok ? "match" : (nexpects ? "timeout" : "noexpect"), snap,
+	    now_ms() - start);
+	for (int i = 0; i < nexpects; i++)
+		free(expects[i]);
+	nexpects = 0;
+	delay_ms = 0;
+}
+
+static void send_cmd(int slot, int op, int a, int b)
+{
+	struct cmd c = { op, a, b, 0 };
+	if (slot < 1 || slot > ntasks || write(FD_CMDW + slot, &c, sizeof c) != sizeof c)
+		out("ERR %s cannot send to slot %d", cur_walk, slot);
+}
+
+static void place(int fd, int want)
+{
+	if (fd != want) {
+		dup2(fd, want);
+		close(fd);
+	}
+}
+
+static void end_walk(void)
+{
+	if (ns_init_pid > 0) {
+		kill(ns_init_pid, SIGKILL);
+		waitpid(ns_init_pid, 0, __WALL);
+	}
+	ns_init_pid = 0;
+	for (int i = 0; i < MAXSLOT; i++) {
+		close(FD_CMD + i);
+		close(FD_CMDW + i);
+	}
+	close(FD_RSP);
+	close(FD_RSPW);
+	memset(gtid, 0, sizeof gtid);
+	memset(ltid, 0, sizeof ltid);
+}
+
+static int begin_walk(const char *name, int n)
+{
+	snprintf(cur_walk, sizeof cur_walk, "%s", name);
+	ntasks = n;
+	for (int i = 1; i <= n; i++) {
+		int p[2];
+		if (pipe(p) < 0)
+			return -1;
+		place(p[0], FD_CMD + i);
+		place(p[1], FD_CMDW + i);
+	}
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	place(p[0], FD_RSP);
+	place(p[1], FD_RSPW);
+	fcntl(FD_RSP, F_SETFL, O_NONBLOCK);
+	long pid = syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0) {
+		out("ERR %s clone(CLONE_NEWPID): %s", name, strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		hello(1);
+		actor_loop(1);
+	}
+	ns_init_pid = (int)pid;
+	struct rsp r;
+	if (!get_rsp(&r, 5000) || r.kind != R_HELLO) {
+		out("ERR %s no hello from slot 1", name);
+		return -1;
+	}
+	note_hello(&r);
+	return 0;
+}
+
+/* collect responses until every wanted (kind,slot) pair arrived */
+static int collect(int want_hello, int want_ack, int ackslot, struct rsp *ack)
+{
+	long end = now_ms() + settle_timeout_ms;
+	while (want_hello >= 0 || want_ack) {
+		struct rsp r;
+		long left = end - now_ms();
+		if (left <= 0 || !get_rsp(&r, (int)left))
+			return -1;
+		if (r.kind == R_HELLO && r.slot == want_hello) {
+			note_hello(&r);
+			want_hello = -1;
+		} else if (r.kind == R_ACK && want_ack && r.slot == ackslot) {
+			*ack = r;
+			want_ack = 0;
+		} else if (r.kind == R_HELLO) {
+			note_hello(&r);
+		}
+	}
+	return 0;
+}
+
+static void do_step(int k, char *op, int a, int b)
+{
+	struct rsp ack = { 0 };
+	int rc = 0;
+	if (!strcmp(op, "fork") || !strcmp(op, "forkparent") || !strcmp(op, "clone")) {
+		int o = !strcmp(op, "fork") ? OP_FORK : !strcmp(op, "forkparent") ? OP_FORKPARENT : OP_CLONE;
+		send_cmd(a, o, b, 0);
+		rc = collect(b, 1, a, &ack);
+		if (!rc && ack.v1 < 0)
+			out("ERR %s step %d: %s failed: %s", cur_walk, k, op, strerror(ack.v2));
+	} else if (!strcmp(op, "subreaper")) {
+		send_cmd(a, OP_SUBREAPER, b, 0);
+		rc = collect(-1, 1, a, &ack);
+	} else if (!strcmp(op, "ignchld")) {
+		send_cmd(a, OP_IGNCHLD, 0, 0);
+		rc = collect(-1, 1, a, &ack);
+	} else if (!strcmp(op, "exit") || !strcmp(op, "exitgroup")) {
+		send_cmd(a, !strcmp(op, "exit") ? OP_EXIT : OP_EXITGROUP, 0, 0);
+	} else if (!strcmp(op, "wait")) {
+		send_cmd(a, OP_WAIT, b >= 1 && b <= ntasks ? ltid[b] : -1, 0);
+		rc = collect(-1, 1, a, &ack);
+		if (!rc && (ack.v1 <= 0))
+			out("ERR %s step %d: wait by %d for %d returned %d (%s)", cur_walk, k, a, b, ack.v1,
+			    ack.v1 < 0 ? strerror(ack.v2) : "not reapable");
+	} else if (!strcmp(op, "exec")) {
+		int og = gtid[a], ol = ltid[a];
+		send_cmd(a, OP_EXEC, 0, 0);
+		rc = collect(a, 0, a, &ack);
+		if (!rc && b >= 1 && b <= ntasks && b != a) {
+			gtid[b] = og; /* exchange_tids: the old leader takes the exec'ing thread's TID */
+			ltid[b] = ol;
+		}
+	} else if (!strcmp(op, "read")) {
+		/* snapshot only */
+	} else {
+		out("ERR %s step %d: unknown op %s", cur_walk, k, op);
+	}
+	if (rc)
+		out("ERR %s step %d: %s %d %d: no answer", cur_walk, k, op, a, b);
+	settle_and_report(k);
+}
+
+static int run_script(FILE *f)
+{
+	char line[2048];
+	int k = 0, a = 0, b = 0, inwalk = 0, havestep = 0;
+	char op[32] = "";
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!strncmp(line, "WALK ", 5)) {
+			char name[128];
+			int n = 0;
+			if (sscanf(line + 5, "%127s %d", name, &n) != 2 || n < 1 || n >= MAXSLOT) {
+				out("ERR bad line: %s", line);
+				continue;
+			}
+			if (inwalk)
+				end_walk();
+			out("WALK %s", name);
+			inwalk = begin_walk(name, n) == 0;
+			if (!inwalk) {
+				end_walk();
+				out("ERR %s cannot start", name);
+			}
+		} else if (!strncmp(line, "STEP ", 5)) {
+			a = b = 0;
+			op[0] = 0;
+			sscanf(line + 5, "%d %31s %d %d", &k, op, &a, &b);
+			havestep = 1;
+		} else if (!strncmp(line, "EXPECT ", 7)) {
+			if (nexpects < MAXEXP)
+				expects[nexpects++] = strdup(line + 7);
+		} else if (!strncmp(line, "DELAY ", 6)) {
+			delay_ms = atoi(line + 6);
+		} else if (!strncmp(line, "TIMEOUT ", 8)) {
+			settle_timeout_ms = atoi(line + 8);
+		} else if (!strcmp(line, "END")) {
+			if (inwalk && havestep)
+				do_step(k, op, a, b);
+			else {
+				for (int i = 0; i < nexpects; i++)
+					free(expects[i]);
+				nexpects = 0;
+			}
+			havestep = 0;
+		} else if (!strcmp(line, "ENDWALK")) {
+			if (inwalk) {
+				end_walk();
+				out("ENDWALK %s", cur_walk);
+			}
+			inwalk = 0;
+		}
+	}
+	if (inwalk)
+		end_walk();
+	out("DONE");
+	return 0;
+}
+
+static int open_self(void)
+{
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	place(fd, FD_EXE); /* dup2 clears O_CLOEXEC: actors inherit it */
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && !strcmp(argv[1], "actor")) {
+		int slot = atoi(argv[2]);
+		hello(slot);
+		actor_loop(slot);
+	}
+	int as_init = getpid() == 1;
+	if (as_init) {
+		mkdir("/proc", 0555);
+		if (mount("proc", "/proc", "proc", 0, 0) < 0)
+			out("ERR mount /proc: %s", strerror(errno));
+		/* the console line discipline would otherwise turn \n into \r\n only */
+	}
+	controller_tid = (int)gettid_();
+	signal(SIGPIPE, SIG_IGN);
+	if (open_self() < 0) {
+		out("ERR cannot open /proc/self/exe: %s", strerror(errno));
+		return 2;
+	}
+	FILE *f = 0;
+	if (as_init)
+		f = fopen("/script.txt", "r");
+	else if (argc >= 3 && !strcmp(argv[1], "run"))
+		f = strcmp(argv[2], "-") ? fopen(argv[2], "r") : stdin;
+	else {
+		fprintf(stderr, "usage: %s run SCRIPT|-\n", argv[0]);
+		return 2;
+	}
+	if (!f) {
+		out("ERR cannot open script");
+		if (as_init) {
+			sync();
+			reboot(RB_AUTOBOOT);
+		}
+		return 2;
+	}
+	if (as_init) {
+		char buf[256];
+		if (read_file("/proc/version", buf, sizeof buf) > 0) {
+			buf[strcspn(buf, "\n")] = 0;
+			out("KERNEL %s", buf);
+		}
+	}
+	out("START controller %d", controller_tid);
+	run_script(f);
+	if (as_init) {
+		sync();
+		reboot(RB_AUTOBOOT);
+	}
+	return 0;
+}

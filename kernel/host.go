@@ -1,0 +1,181 @@
+package kernel
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"cabacheck/spec/linux"
+)
+
+// HostConfig is a host conformance run.
+type HostConfig struct {
+	Walks   int
+	Tasks   int
+	Seed    int64
+	MaxLen  int              // steps per walk (default 24)
+	Actions linux.ActionSet  // optional actions (default all)
+	OutDir  string           // where reproducers of mismatches are saved ("" = none)
+	Log     io.Writer        // progress (may be nil)
+	Extra   []Walk           // walks to run besides the random ones
+	Timeout time.Duration    // whole run (default 10 min)
+}
+
+// HostResult summarises a host run.
+type HostResult struct {
+	Walks      int
+	Steps      int // steps compared
+	Mismatches int // walks with a mismatch
+	Failed     []WalkResult
+	Elapsed    time.Duration
+	Kernel     string
+}
+
+// CanRunHost reports why the host kernel cannot be driven here, or nil.
+func CanRunHost() error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("needs root (each walk runs in its own pid namespace)")
+	}
+	if _, err := exec.LookPath("gcc"); err != nil {
+		return fmt.Errorf("needs gcc to build the harness")
+	}
+	if _, err := os.Stat("/proc/self/task"); err != nil {
+		return fmt.Errorf("needs /proc")
+	}
+	return nil
+}
+
+// HostModel is the model the host is compared with: base semantics (the
+// revision does not matter, the stock kernel has no caba).
+func HostModel(tasks int, acts linux.ActionSet) (*linux.Model, error) {
+	return linux.New(linux.Options{Tasks: tasks, Revision: linux.Fixed, Actions: acts})
+}
+
+// RandomWalks draws n seeded random walks.
+func RandomWalks(m *linux.Model, n int, seed int64, maxLen int, prefix string) ([]Walk, error) {
+	rng := rand.New(rand.NewSource(seed))
+	var ws []Walk
+	for i := 0; i < n; i++ {
+		w, err := RandomWalk(m, rng, fmt.Sprintf("%s%d", prefix, i+1), maxLen)
+		if err != nil {
+			return nil, err
+		}
+		w.Origin = fmt.Sprintf("random walk %d of seed %d", i+1, seed)
+		ws = append(ws, w)
+	}
+	return ws, nil
+}
+
+// RunHarness runs the harness on script text and parses its output.
+func RunHarness(bin, script string, timeout time.Duration) (*Output, string, error) {
+	cmd := exec.Command(bin, "run", "-")
+	cmd.Stdin = strings.NewReader(script)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(timeout):
+		_ = cmd.Process.Kill()
+		<-done
+		err = fmt.Errorf("harness timed out after %s", timeout)
+	}
+	out, perr := ParseOutput(bytes.NewReader(stdout.Bytes()))
+	if err == nil {
+		err = perr
+	}
+	if err == nil && !out.Done {
+		err = fmt.Errorf("harness stopped early: %s", strings.TrimSpace(stderr.String()))
+	}
+	return out, stdout.String(), err
+}
+
+// RunHost replays random walks (and cfg.Extra) on the running kernel.
+func RunHost(cfg HostConfig) (*HostResult, error) {
+	if cfg.MaxLen == 0 {
+		cfg.MaxLen = 24
+	}
+	if cfg.Actions == 0 {
+		cfg.Actions = linux.AllActions
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Minute
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	start := time.Now()
+	m, err := HostModel(cfg.Tasks, cfg.Actions)
+	if err != nil {
+		return nil, err
+	}
+	walks, err := RandomWalks(m, cfg.Walks, cfg.Seed, cfg.MaxLen, "w")
+	if err != nil {
+		return nil, err
+	}
+	walks = append(walks, cfg.Extra...)
+	bin, err := BuildHarness()
+	if err != nil {
+		return nil, err
+	}
+	var script bytes.Buffer
+	if err := WriteScript(&script, m, walks, ScriptOptions{}); err != nil {
+		return nil, err
+	}
+	out, _, err := RunHarness(bin, script.String(), cfg.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	res := &HostResult{Walks: len(walks)}
+	for _, w := range walks {
+		r := Compare(m, w, out, false)
+		res.Steps += r.Compared
+		if !r.OK() {
+			res.Mismatches++
+			res.Failed = append(res.Failed, r)
+			if cfg.OutDir != "" {
+				if err := SaveReproducer(cfg.OutDir, m, w, ScriptOptions{}, r.Text()); err != nil {
+					return res, err
+				}
+			}
+		}
+	}
+	res.Elapsed = time.Since(start)
+	if b, err := os.ReadFile("/proc/version"); err == nil {
+		res.Kernel = strings.TrimSpace(string(b))
+	}
+	return res, nil
+}
+
+// SaveReproducer writes the walk's harness script, its steps and a note.
+func SaveReproducer(dir string, m *linux.Model, w Walk, so ScriptOptions, note string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var script bytes.Buffer
+	if err := WriteScript(&script, m, []Walk{w}, so); err != nil {
+		return err
+	}
+	base := filepath.Join(dir, w.Name)
+	o := m.Options()
+	steps := fmt.Sprintf("# cabacheck reproducer: %s\n# model: tasks %d, revision %s, actions %s\n# replay: cabacheck conform replay --tasks %d --revision %s --actions %s %s.steps\n%s\n",
+		w.Origin, o.Tasks, o.Revision, o.Actions, o.Tasks, o.Revision, o.Actions, base, FormatOps(w.Ops))
+	if err := os.WriteFile(base+".steps", []byte(steps), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(base+".script", script.Bytes(), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(base+".txt", []byte(note), 0o644)
+}

@@ -1,0 +1,179 @@
+package kernel
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"cabacheck/invariants"
+	"cabacheck/spec"
+	"cabacheck/spec/linux"
+	"cabacheck/state"
+)
+
+func mustOps(t *testing.T, s string) []Op {
+	t.Helper()
+	ops, err := ParseOps(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ops
+}
+
+// fakeOutput renders what a kernel that behaves exactly like the model of
+// walk w would print, under the name name.
+func fakeOutput(t *testing.T, m *linux.Model, name string, w Walk, caba bool) *Output {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("@@ WALK " + name + "\n")
+	cands := []state.State{m.Initial()}
+	for k, op := range w.Ops {
+		next, err := Expand(m, cands, op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cands = next
+		b.WriteString("@@ OBS " + name + " " + itoa(k+1) + " match " + Predict(&cands[0], caba).String() + " | 0ms\n")
+	}
+	b.WriteString("@@ ENDWALK " + name + "\n@@ DONE\n")
+	out, err := ParseOutput(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestOpsRoundTrip(t *testing.T) {
+	s := "Fork(1) ForkParent(2) Clone(2) SetSubreaper(2, on) IgnoreSigchld(3) Exit(4) ExitGroup(2) Wait(1, 2) Exec(3) Read()"
+	ops := mustOps(t, s)
+	if got := FormatOps(ops); got != s {
+		t.Fatalf("round trip: %q", got)
+	}
+}
+
+func TestComparatorMatchesModel(t *testing.T) {
+	m, _ := HostModel(6, linux.AllActions)
+	w := Walk{Name: "a", Ops: mustOps(t, "Fork(1) Fork(2) Clone(2) Exit(2) Fork(3) Exec(3) Wait(1, 3)")}
+	res := Compare(m, w, fakeOutput(t, m, "a", w, false), false)
+	if !res.OK() || res.Compared != len(w.Ops) {
+		t.Fatalf("a faithful kernel mismatches: %s", res.Text())
+	}
+}
+
+// A deliberately wrong prediction must be reported: the kernel ran
+// Fork(1) Fork(1), the model is asked about Fork(1) Fork(2).
+func TestComparatorReportsWrongPrediction(t *testing.T) {
+	m, _ := HostModel(6, linux.AllActions)
+	ran := Walk{Name: "a", Ops: mustOps(t, "Fork(1) Fork(1)")}
+	claimed := Walk{Name: "a", Ops: mustOps(t, "Fork(1) Fork(2)")}
+	res := Compare(m, claimed, fakeOutput(t, m, "a", ran, false), false)
+	if res.OK() || res.FailStep != 2 {
+		t.Fatalf("wrong prediction not reported: %s", res.Text())
+	}
+	txt := res.Text()
+	for _, want := range []string{"MISMATCH", "task 3 ppid: model 2, kernel 1", "task 3 real_parent: model 2, kernel 1"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("report lacks %q:\n%s", want, txt)
+		}
+	}
+}
+
+func TestDeterminedFields(t *testing.T) {
+	a, _ := ParseSnapshot("R.1.c.c.- R.2.1.1.-")
+	b, _ := ParseSnapshot("R.1.c.c.- R.2.1.3.-")
+	d := Determined([]Snapshot{a, b})
+	if d.String() != "R.1.c.c.- R.2.1.*.-" {
+		t.Fatalf("determined: %s", d)
+	}
+	if !Matches(d, b) || Matches(a, b) {
+		t.Fatal("Matches")
+	}
+}
+
+// The seed crash scenario of docs/examples.md 3, realised as syscalls.
+func TestRealizeSeedExample(t *testing.T) {
+	m := linux.MustNew(linux.Options{Tasks: 6, Revision: linux.Seed, Actions: linux.DefaultActions})
+	var acts []spec.Action
+	for _, s := range strings.Split("Fork(1) SetSubreaper(2,on) Fork(2) Fork(3) Fork(4) ExitBegin(4) ExitNotify(4) Clone(5) ExitBegin(2) ExitNotify(2) Reap(1,2) Release(2)", " ") {
+		a, err := linux.ParseAction(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acts = append(acts, a)
+	}
+	inv, _ := invariants.ByName("NoDanglingCaba")
+	ops, k, err := RealizeViolation(m, acts, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Fork(1) SetSubreaper(2, on) Fork(2) Fork(3) Fork(4) Exit(4) Clone(5) Exit(2) Wait(1, 2)"
+	if FormatOps(ops) != want || k != 9 {
+		t.Fatalf("realised %q (violation at %d), want %q", FormatOps(ops), k, want)
+	}
+	var sc bytes.Buffer
+	if err := WriteScript(&sc, m, []Walk{{Name: "ex3", Ops: ops}}, ScriptOptions{Caba: true, DelayMs: 50}); err != nil {
+		t.Fatal(err)
+	}
+	// after Wait(1, 2), thread 6's caba is the released task 2: not determined
+	if !strings.Contains(sc.String(), "EXPECT R.1.c.c.c G.-.-.-.- R.3.1.1.1 Z.4.3.3.3 R.5.1.1.3 R.5.1.-.*\nDELAY 50") {
+		t.Fatalf("script:\n%s", sc.String())
+	}
+}
+
+func needHost(t *testing.T) string {
+	t.Helper()
+	if err := CanRunHost(); err != nil {
+		t.Skip("host kernel: ", err)
+	}
+	bin, err := BuildHarness()
+	if err != nil {
+		t.Skip("harness: ", err)
+	}
+	return bin
+}
+
+// The same wrong prediction against the real kernel.
+func TestHostReportsWrongPrediction(t *testing.T) {
+	bin := needHost(t)
+	m, _ := HostModel(6, linux.AllActions)
+	ran := Walk{Name: "a", Ops: mustOps(t, "Fork(1) Fork(1) Clone(2) Exit(2)")}
+	var sc bytes.Buffer
+	if err := WriteScript(&sc, m, []Walk{ran}, ScriptOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := RunHarness(bin, sc.String(), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := Compare(m, ran, out, false); !r.OK() {
+		t.Fatalf("the kernel disagrees with the walk it ran:\n%s", r.Text())
+	}
+	claimed := Walk{Name: "a", Ops: mustOps(t, "Fork(1) Fork(2) Clone(2) Exit(2)")}
+	r := Compare(m, claimed, out, false)
+	if r.OK() || r.FailStep != 2 || len(r.Steps[1].Mismatches) == 0 {
+		t.Fatalf("wrong prediction not reported:\n%s", r.Text())
+	}
+}
+
+func TestHostConformance(t *testing.T) {
+	needHost(t)
+	walks := 100
+	if testing.Short() {
+		walks = 20
+	}
+	res, err := RunHost(HostConfig{Walks: walks, Tasks: 6, Seed: 7, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Failed {
+		t.Errorf("mismatch:\n%s", f.Text())
+	}
+	if res.Steps < 300 && !testing.Short() {
+		t.Errorf("only %d steps compared", res.Steps)
+	}
+	t.Logf("%d walks, %d steps compared, %d mismatches, %s", res.Walks, res.Steps, res.Mismatches, res.Elapsed)
+}

@@ -1,0 +1,173 @@
+package kernel
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"cabacheck/state"
+)
+
+// Fields of one task in a snapshot, in harness order.
+const (
+	FState  = iota // U unborn, R alive, Z zombie, X dead but hashed, G gone
+	FTgid          // the leader's slot
+	FPPid          // PPid (the parent's tgid) as the slot of that group's leader
+	FParent        // leaders: the thread whose children list holds the task
+	FCaba          // NScaba as a slot; "-" when the kernel has no NScaba line
+	NFields
+)
+
+var fieldNames = [NFields]string{"state", "tgid", "ppid", "real_parent", "caba"}
+
+// Any matches every observed value.
+const Any = "*"
+
+// Snapshot is the harness's view of every slot (index 0 is slot 1).
+type Snapshot [][NFields]string
+
+// ParseSnapshot parses "R.1.c.c.- R.2.1.1.- ...".
+func ParseSnapshot(s string) (Snapshot, error) {
+	var out Snapshot
+	for _, t := range strings.Fields(s) {
+		f := strings.Split(t, ".")
+		if len(f) != NFields {
+			return nil, fmt.Errorf("snapshot task %q: want %d fields", t, NFields)
+		}
+		var x [NFields]string
+		copy(x[:], f)
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+func (s Snapshot) String() string {
+	var b []string
+	for _, t := range s {
+		b = append(b, strings.Join(t[:], "."))
+	}
+	return strings.Join(b, " ")
+}
+
+// slotName renders a model slot as the harness does: 0 (init_task, the
+// parent of init) is the controller, "c".
+func slotName(x uint8) string {
+	if x == 0 {
+		return "c"
+	}
+	return strconv.Itoa(int(x))
+}
+
+// Predict renders what the harness must observe in the settled state s.
+// With caba false the kernel has no NScaba line ("-"); with caba true a caba
+// pointing at a released task is not determined (reading it is the bug).
+func Predict(s *state.State, caba bool) Snapshot {
+	out := make(Snapshot, s.N)
+	for i := uint8(1); i <= s.N; i++ {
+		f := &out[i-1]
+		for k := range f {
+			f[k] = "-"
+		}
+		switch s.St[i] {
+		case state.Unborn:
+			f[FState] = "U"
+			continue
+		case state.Released:
+			f[FState] = "G"
+			continue
+		case state.Running, state.Exiting:
+			f[FState] = "R"
+		case state.Zombie:
+			f[FState] = "Z"
+		case state.Dead:
+			f[FState] = "X"
+		}
+		g := s.Tg[i]
+		f[FTgid] = slotName(s.Leader[g])
+		p := s.Parent[i]
+		if p == 0 {
+			f[FPPid] = "c"
+		} else {
+			f[FPPid] = slotName(s.Leader[s.Tg[p]])
+		}
+		if s.Leader[g] == i {
+			f[FParent] = slotName(p)
+		}
+		if caba {
+			c := s.Caba[i]
+			switch {
+			case c == 0:
+				f[FCaba] = "c"
+			case !s.St[c].Hashed():
+				f[FCaba] = Any
+			default:
+				f[FCaba] = slotName(c)
+			}
+		}
+	}
+	return out
+}
+
+// Matches reports whether observation o fits prediction p.
+func Matches(p, o Snapshot) bool {
+	if len(p) != len(o) {
+		return false
+	}
+	for i := range p {
+		for k := 0; k < NFields; k++ {
+			if p[i][k] != Any && p[i][k] != o[i][k] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Determined merges predictions: a field on which all agree keeps its value,
+// any other field becomes Any.
+func Determined(ps []Snapshot) Snapshot {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make(Snapshot, len(ps[0]))
+	copy(out, ps[0])
+	for _, p := range ps[1:] {
+		for i := range out {
+			for k := 0; k < NFields; k++ {
+				if out[i][k] != p[i][k] {
+					out[i][k] = Any
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Mismatch is one field where the kernel differs from what the model determines.
+type Mismatch struct {
+	Slot     int
+	Field    string
+	Expected string
+	Observed string
+}
+
+func (m Mismatch) String() string {
+	return fmt.Sprintf("task %d %s: model %s, kernel %s", m.Slot, m.Field, m.Expected, m.Observed)
+}
+
+// Diff lists the fields where o differs from the determined prediction d.
+func Diff(d, o Snapshot) []Mismatch {
+	var out []Mismatch
+	for i := range d {
+		if i >= len(o) {
+			out = append(out, Mismatch{Slot: i + 1, Field: "state", Expected: d[i][FState], Observed: "(missing)"})
+			continue
+		}
+		for k := 0; k < NFields; k++ {
+			if d[i][k] != Any && d[i][k] != o[i][k] {
+				out = append(out, Mismatch{Slot: i + 1, Field: fieldNames[k], Expected: d[i][k], Observed: o[i][k]})
+			}
+		}
+	}
+	return out
+}

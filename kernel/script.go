@@ -1,0 +1,328 @@
+package kernel
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"cabacheck/spec/linux"
+	"cabacheck/state"
+)
+
+// ScriptOptions tune the harness script.
+type ScriptOptions struct {
+	Caba      bool // the kernel prints NScaba: predict it
+	DelayMs   int  // sleep before the snapshot of a step whose model state has a dangling caba (lets RCU free it)
+	TimeoutMs int  // settle timeout per step (0: the harness default, 3000)
+}
+
+// harnessLine renders op as a STEP line; creating steps name the new slot,
+// exec names the old leader (whose TID the exec'ing thread takes).
+func harnessLine(k int, s *state.State, op Op) (string, error) {
+	name := harnessNames[op.Kind]
+	switch op.Kind {
+	case OpFork, OpForkParent, OpClone:
+		n := NewSlot(s, op)
+		if n == 0 {
+			return "", fmt.Errorf("%s: no free slot", op)
+		}
+		return fmt.Sprintf("STEP %d %s %d %d", k, name, op.T, n), nil
+	case OpSubreaper:
+		on := 0
+		if op.On {
+			on = 1
+		}
+		return fmt.Sprintf("STEP %d %s %d %d", k, name, op.T, on), nil
+	case OpWait:
+		return fmt.Sprintf("STEP %d %s %d %d", k, name, op.T, op.C), nil
+	case OpExec:
+		return fmt.Sprintf("STEP %d %s %d %d", k, name, op.T, s.Leader[s.Tg[op.T]]), nil
+	case OpRead:
+		return fmt.Sprintf("STEP %d read 0 0", k), nil
+	}
+	return fmt.Sprintf("STEP %d %s %d 0", k, name, op.T), nil
+}
+
+func dangling(s *state.State) bool {
+	for i := uint8(1); i <= s.N; i++ {
+		if c := s.Caba[i]; s.St[i].Hashed() && c != 0 && !s.St[c].Hashed() {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteScript writes the harness script of walks for model m. For every step
+// it lists the snapshots the model allows (without pruning by earlier
+// observations: the harness only uses them to know when the kernel settled).
+func WriteScript(w io.Writer, m *linux.Model, walks []Walk, so ScriptOptions) error {
+	bw := bufio.NewWriter(w)
+	if so.TimeoutMs > 0 {
+		fmt.Fprintf(bw, "TIMEOUT %d\n", so.TimeoutMs)
+	}
+	for _, wk := range walks {
+		fmt.Fprintf(bw, "WALK %s %d\n", wk.Name, m.Options().Tasks)
+		cands := []state.State{m.Initial()}
+		for k, op := range wk.Ops {
+			line, err := harnessLine(k+1, &cands[0], op)
+			if err != nil {
+				return fmt.Errorf("walk %s step %d: %w", wk.Name, k+1, err)
+			}
+			next, err := Expand(m, cands, op)
+			if err != nil {
+				return fmt.Errorf("walk %s step %d: %w", wk.Name, k+1, err)
+			}
+			cands = next
+			fmt.Fprintln(bw, line)
+			seen := map[string]bool{}
+			dang := false
+			for i := range cands {
+				p := Predict(&cands[i], so.Caba).String()
+				if !seen[p] {
+					seen[p] = true
+					fmt.Fprintf(bw, "EXPECT %s\n", p)
+				}
+				dang = dang || dangling(&cands[i])
+			}
+			if dang && so.DelayMs > 0 {
+				fmt.Fprintf(bw, "DELAY %d\n", so.DelayMs)
+			}
+			fmt.Fprintln(bw, "END")
+		}
+		fmt.Fprintln(bw, "ENDWALK")
+	}
+	return bw.Flush()
+}
+
+// Observation is one OBS line of the harness.
+type Observation struct {
+	Walk   string
+	Step   int
+	Status string // match, timeout, noexpect
+	Snap   Snapshot
+	Ms     int
+	Raw    string
+}
+
+// Output is the parsed output of one harness run (or console log).
+type Output struct {
+	Obs     map[string]map[int]Observation
+	Errors  map[string][]string // per walk
+	Reports map[string][]Report // kernel reports per walk
+	Ended   map[string]bool
+	Walks   []string // in order of appearance
+	Done    bool
+	Kernel  string
+	Other   []string // ERR lines outside any walk
+}
+
+// Report is a console line that signals a kernel bug, with the step that was
+// running when it appeared.
+type Report struct {
+	Walk string
+	Step int // the step being executed or observed (the one after the last OBS)
+	Line string
+}
+
+var obsRe = regexp.MustCompile(`^OBS (\S+) (\d+) (\S+) (.*) \| (\d+)ms$`)
+
+// badConsole matches the console lines that are failures.
+var badConsole = regexp.MustCompile(`BUG:|KASAN|general protection fault|Oops|Kernel panic|WARNING:`)
+
+// ParseOutput parses harness output; lines without the "@@ " prefix are
+// kernel console lines (under qemu) and are scanned for bug reports.
+func ParseOutput(r io.Reader) (*Output, error) {
+	o := &Output{Obs: map[string]map[int]Observation{}, Errors: map[string][]string{}, Reports: map[string][]Report{}, Ended: map[string]bool{}}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	cur, last := "", 0
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		idx := strings.Index(line, "@@ ")
+		if idx < 0 {
+			if badConsole.MatchString(line) {
+				o.Reports[cur] = append(o.Reports[cur], Report{Walk: cur, Step: last + 1, Line: strings.TrimSpace(line)})
+			}
+			continue
+		}
+		if idx > 0 && badConsole.MatchString(line[:idx]) {
+			o.Reports[cur] = append(o.Reports[cur], Report{Walk: cur, Step: last + 1, Line: strings.TrimSpace(line[:idx])})
+		}
+		msg := line[idx+3:]
+		switch {
+		case strings.HasPrefix(msg, "WALK "):
+			cur, last = strings.TrimSpace(msg[5:]), 0
+			o.Walks = append(o.Walks, cur)
+			o.Obs[cur] = map[int]Observation{}
+		case strings.HasPrefix(msg, "ENDWALK "):
+			o.Ended[strings.TrimSpace(msg[8:])] = true
+		case strings.HasPrefix(msg, "OBS "):
+			mm := obsRe.FindStringSubmatch(msg)
+			if mm == nil {
+				return o, fmt.Errorf("bad harness line %q", line)
+			}
+			k, _ := strconv.Atoi(mm[2])
+			ms, _ := strconv.Atoi(mm[5])
+			snap, err := ParseSnapshot(mm[4])
+			if err != nil {
+				return o, err
+			}
+			if o.Obs[mm[1]] == nil {
+				o.Obs[mm[1]] = map[int]Observation{}
+			}
+			o.Obs[mm[1]][k] = Observation{Walk: mm[1], Step: k, Status: mm[3], Snap: snap, Ms: ms, Raw: msg}
+			last = k
+		case strings.HasPrefix(msg, "ERR "):
+			f := strings.Fields(msg)
+			if len(f) > 1 && o.Obs[f[1]] != nil {
+				o.Errors[f[1]] = append(o.Errors[f[1]], msg)
+			} else {
+				o.Other = append(o.Other, msg)
+			}
+		case msg == "DONE":
+			o.Done = true
+		case strings.HasPrefix(msg, "KERNEL "):
+			o.Kernel = msg[7:]
+		}
+	}
+	return o, sc.Err()
+}
+
+// StepResult is the comparison of one step.
+type StepResult struct {
+	Step       int
+	Op         Op
+	Observed   Snapshot
+	Expected   Snapshot // what all the model's settled states agree on
+	Candidates int      // settled states the model allows at this step
+	Mismatches []Mismatch
+	Missing    bool // the harness printed nothing for this step
+	Dangling   bool // the model has a dangling caba after this step
+	Corrupt    bool // the model's state is corrupt (use-after-free) after this step
+	Reports    []string
+}
+
+// WalkResult is the comparison of one walk.
+type WalkResult struct {
+	Walk     Walk
+	Steps    []StepResult
+	Compared int // steps compared
+	FailStep int // first mismatching step, 0 if none
+	Errors   []string
+	// FirstReport is the step of the first kernel report, 0 if none.
+	FirstReport int
+	Reports     []Report
+}
+
+// OK reports whether the walk matched the model everywhere (kernel reports
+// are judged by the caller).
+func (r *WalkResult) OK() bool { return r.FailStep == 0 && len(r.Errors) == 0 }
+
+// Compare replays walk w through the model and compares every observed step.
+// Candidates are pruned by what the kernel showed: the kernel must match one
+// of the settled states the model allows. Comparison stops at the first
+// mismatch, and at a step where the model's state is corrupt.
+func Compare(m *linux.Model, w Walk, out *Output, caba bool) WalkResult {
+	res := WalkResult{Walk: w, Errors: out.Errors[w.Name], Reports: out.Reports[w.Name]}
+	obs := out.Obs[w.Name]
+	if obs == nil {
+		res.Errors = append(res.Errors, "the harness did not run this walk")
+	}
+	for _, r := range res.Reports {
+		if res.FirstReport == 0 || r.Step < res.FirstReport {
+			res.FirstReport = r.Step
+		}
+	}
+	cands := []state.State{m.Initial()}
+	for k, op := range w.Ops {
+		sr := StepResult{Step: k + 1, Op: op}
+		for _, r := range res.Reports {
+			if r.Step == k+1 {
+				sr.Reports = append(sr.Reports, r.Line)
+			}
+		}
+		next, err := Expand(m, cands, op)
+		if err != nil {
+			res.Errors = append(res.Errors, fmt.Sprintf("step %d: model: %v", k+1, err))
+			res.Steps = append(res.Steps, sr)
+			break
+		}
+		cands = next
+		var preds []Snapshot
+		for i := range cands {
+			preds = append(preds, Predict(&cands[i], caba))
+			sr.Dangling = sr.Dangling || dangling(&cands[i])
+			sr.Corrupt = sr.Corrupt || cands[i].Corrupt
+		}
+		sr.Expected = Determined(preds)
+		sr.Candidates = len(cands)
+		o, ok := obs[k+1]
+		if !ok {
+			sr.Missing = true
+			res.Steps = append(res.Steps, sr)
+			if res.FailStep == 0 && obs != nil {
+				res.FailStep = k + 1
+				res.Errors = append(res.Errors, fmt.Sprintf("step %d: no observation (the harness stopped)", k+1))
+			}
+			break
+		}
+		sr.Observed = o.Snap
+		var keep []state.State
+		for i := range cands {
+			if Matches(preds[i], o.Snap) {
+				keep = append(keep, cands[i])
+			}
+		}
+		res.Compared++
+		if len(keep) == 0 {
+			sr.Mismatches = Diff(sr.Expected, o.Snap)
+			if len(sr.Mismatches) == 0 {
+				sr.Mismatches = []Mismatch{{Field: "combination", Expected: fmt.Sprintf("one of %d settled states", len(cands)), Observed: o.Snap.String()}}
+			}
+			res.Steps = append(res.Steps, sr)
+			res.FailStep = k + 1
+			break
+		}
+		cands = keep
+		res.Steps = append(res.Steps, sr)
+		if sr.Corrupt {
+			break
+		}
+	}
+	return res
+}
+
+// Text renders a walk result for people.
+func (r *WalkResult) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "walk %s (%s): %s\n", r.Walk.Name, r.Walk.Origin, FormatOps(r.Walk.Ops))
+	if r.Walk.Model != "" {
+		fmt.Fprintf(&b, "  model trace: %s\n", r.Walk.Model)
+	}
+	for _, s := range r.Steps {
+		tag := "ok"
+		switch {
+		case s.Missing:
+			tag = "NOT OBSERVED"
+		case len(s.Mismatches) > 0:
+			tag = "MISMATCH"
+		}
+		fmt.Fprintf(&b, "  step %d %-22s %s\n", s.Step, s.Op.String(), tag)
+		if len(s.Mismatches) > 0 || r.FailStep == s.Step {
+			fmt.Fprintf(&b, "    expected: %s  (%d settled state(s))\n    observed: %s\n", s.Expected, s.Candidates, s.Observed)
+			for _, mm := range s.Mismatches {
+				fmt.Fprintf(&b, "    %s\n", mm)
+			}
+		}
+		for _, l := range s.Reports {
+			fmt.Fprintf(&b, "    kernel: %s\n", l)
+		}
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(&b, "  error: %s\n", e)
+	}
+	return b.String()
+}

@@ -19,12 +19,12 @@ type HostConfig struct {
 	Walks   int
 	Tasks   int
 	Seed    int64
-	MaxLen  int              // steps per walk (default 24)
-	Actions linux.ActionSet  // optional actions (default all)
-	OutDir  string           // where reproducers of mismatches are saved ("" = none)
-	Log     io.Writer        // progress (may be nil)
-	Extra   []Walk           // walks to run besides the random ones
-	Timeout time.Duration    // whole run (default 10 min)
+	MaxLen  int             // steps per walk (default 24)
+	Actions linux.ActionSet // optional actions (default all)
+	OutDir  string          // where reproducers of mismatches are saved ("" = none)
+	Log     io.Writer       // progress (may be nil)
+	Extra   []Walk          // walks to run besides the random ones
+	Timeout time.Duration   // whole run (default 10 min)
 }
 
 // HostResult summarises a host run.

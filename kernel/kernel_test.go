@@ -57,7 +57,7 @@ func TestOpsRoundTrip(t *testing.T) {
 
 func TestComparatorMatchesModel(t *testing.T) {
 	m, _ := HostModel(6, linux.AllActions)
-	w := Walk{Name: "a", Ops: mustOps(t, "Fork(1) Fork(2) Clone(2) Exit(2) Fork(3) Exec(3) Wait(1, 3)")}
+	w := Walk{Name: "a", Ops: mustOps(t, "Fork(1) Fork(2) Clone(2) Exit(2) Fork(4) Exec(4) Exit(4) Wait(1, 4)")}
 	res := Compare(m, w, fakeOutput(t, m, "a", w, false), false)
 	if !res.OK() || res.Compared != len(w.Ops) {
 		t.Fatalf("a faithful kernel mismatches: %s", res.Text())

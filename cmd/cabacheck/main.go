@@ -31,6 +31,7 @@ var commands = map[string]command{
 	"check":      {"explore the model and check invariants", runCheck},
 	"scenario":   {"run a scripted scenario file and print the tree after each step", runScenario},
 	"invariants": {"list the named invariants and groups", runInvariants},
+	"matrix":     {"check every revision against every CABA invariant (Markdown table or --json)", runMatrix},
 	"conform":    {"replay model walks on the host kernel or a patched kernel under qemu", runConform},
 }
 

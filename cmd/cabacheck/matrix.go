@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"cabacheck/findings"
+	"cabacheck/spec/linux"
+)
+
+// defaultMatrixStates is the per-revision state budget applied from 6 tasks
+// up when no budget flag is given: enough for the seed's shortest
+// NoDanglingCaba trace (depth 12), small enough to finish in minutes.
+const defaultMatrixStates = 60_000_000
+
+func runMatrix(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("matrix")
+	tasks := fs.Int("tasks", 5, "task budget, init included")
+	revList := fs.String("revision", "seed,v3,v4,fixed", "revisions to check, comma-separated")
+	acts := fs.String("actions", "default", "optional actions: "+linux.ActionNames()+" (or all, default, none)")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of the Markdown table")
+	workers := fs.Int("workers", defaultWorkers(), "worker goroutines (results do not depend on it)")
+	maxDepth := fs.Int("max-depth", 0, "stop each exploration after this many BFS levels (0: no limit)")
+	bf := addBudgetFlags(fs)
+	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
+		return c
+	}
+	if fs.NArg() > 0 {
+		return usageError(stderr, "matrix", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	revs, err := parseRevisions(*revList)
+	if err != nil {
+		return usageError(stderr, "matrix", err)
+	}
+	actions, err := linux.ParseActions(*acts)
+	if err != nil {
+		return usageError(stderr, "matrix", fmt.Errorf("--actions: %w", err))
+	}
+	if err := (linux.Options{Tasks: *tasks, Actions: actions}).Validate(); err != nil {
+		return usageError(stderr, "matrix", err)
+	}
+	if *workers < 1 || *workers > 256 {
+		return usageError(stderr, "matrix", fmt.Errorf("--workers %d is outside 1..256", *workers))
+	}
+	if *maxDepth < 0 {
+		return usageError(stderr, "matrix", fmt.Errorf("--max-depth must not be negative"))
+	}
+	bud, err := bf.parse()
+	if err != nil {
+		return usageError(stderr, "matrix", err)
+	}
+	budget := findings.Budget{MaxStates: bud.maxStates, MaxDepth: *maxDepth, MaxTime: bud.maxTime, MaxMemory: bud.maxMemory}
+	if *tasks >= 6 && !fs.Changed("max-states") && !fs.Changed("max-time") && !fs.Changed("max-memory") && !fs.Changed("max-depth") {
+		budget.MaxStates = defaultMatrixStates
+		fmt.Fprintf(stderr, "cabacheck matrix: %d tasks: no budget given, using --max-states %d per revision (give a budget flag to change it)\n", *tasks, defaultMatrixStates)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	progress := func(e *findings.Exploration) {
+		var bad []string
+		for _, v := range e.Verdicts {
+			if v.Violated {
+				bad = append(bad, fmt.Sprintf("%s (%d steps)", v.Check, v.Length))
+			}
+		}
+		if len(bad) == 0 {
+			bad = []string{"nothing"}
+		}
+		fmt.Fprintf(stderr, "%s: %s distinct states, depth %d, %s in %.1fs; violated: %s\n",
+			e.Revision, commas(e.Distinct), e.Depth, e.StopReason, e.Seconds, strings.Join(bad, ", "))
+	}
+	m, err := findings.RunMatrix(findings.MatrixConfig{Tasks: *tasks, Actions: actions, Revisions: revs, Budget: budget},
+		findings.RunConfig{Workers: *workers, Context: ctx}, progress)
+	if err != nil {
+		fmt.Fprintf(stderr, "cabacheck matrix: %v\n", err)
+		return exitUsage
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(m); err != nil {
+			fmt.Fprintf(stderr, "cabacheck matrix: %v\n", err)
+			return exitUsage
+		}
+		return exitOK
+	}
+	fmt.Fprint(stdout, m.Markdown())
+	return exitOK
+}
+
+// parseRevisions parses a comma-separated revision list ("all" for every one).
+func parseRevisions(list string) ([]linux.Revision, error) {
+	if strings.TrimSpace(list) == "all" {
+		return linux.Revisions(), nil
+	}
+	var revs []linux.Revision
+	seen := map[linux.Revision]bool{}
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		r, err := linux.ParseRevision(f)
+		if err != nil {
+			return nil, fmt.Errorf("--revision: %w", err)
+		}
+		if !seen[r] {
+			seen[r] = true
+			revs = append(revs, r)
+		}
+	}
+	if len(revs) == 0 {
+		return nil, fmt.Errorf("--revision: no revision given")
+	}
+	return revs, nil
+}

@@ -1,0 +1,152 @@
+package findings
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"cabacheck/explorer"
+	"cabacheck/invariants"
+	"cabacheck/spec/linux"
+	"cabacheck/traces"
+)
+
+// Budget bounds one exploration; zero fields mean no limit. MaxStates and
+// MaxDepth give reproducible partial results (the explorer keeps a prefix of
+// the level it stops in); MaxTime and MaxMemory do not.
+type Budget struct {
+	MaxStates uint64
+	MaxDepth  int
+	MaxTime   time.Duration
+	MaxMemory uint64
+}
+
+// RunConfig is how explorations run: workers and cancellation. Results do
+// not depend on it.
+type RunConfig struct {
+	Workers int
+	Context context.Context
+}
+
+// Verdict is the outcome of one check in one exploration.
+type Verdict struct {
+	Check    string `json:"check"`
+	Violated bool   `json:"violated"`
+	// Length, Actions, Summary and Failure describe the shortest trace
+	// (the first violating state found breadth-first) when Violated.
+	Length  int      `json:"length,omitempty"`
+	Actions []string `json:"actions,omitempty"`
+	Failure []string `json:"failure,omitempty"`
+
+	Trace *traces.Trace `json:"-"`
+}
+
+// Summary is the trace's actions on one line.
+func (v Verdict) Summary() string { return strings.Join(v.Actions, " ") }
+
+// Exploration is one breadth-first search of one model instance with a set
+// of checks.
+type Exploration struct {
+	Revision   string    `json:"revision"`
+	Tasks      int       `json:"tasks"`
+	Actions    string    `json:"actions"`
+	Distinct   uint64    `json:"distinct_states"`
+	Generated  uint64    `json:"states_generated"`
+	Depth      int       `json:"depth"`
+	Complete   bool      `json:"complete"`
+	StopReason string    `json:"stop_reason"`
+	Budget     string    `json:"budget,omitempty"`
+	Seconds    float64   `json:"elapsed_seconds"`
+	Verdicts   []Verdict `json:"verdicts"`
+}
+
+// Verdict returns the verdict of check name.
+func (e *Exploration) Verdict(name string) (Verdict, bool) {
+	for _, v := range e.Verdicts {
+		if v.Check == name {
+			return v, true
+		}
+	}
+	return Verdict{}, false
+}
+
+// Scope says how far a "holds" reaches: the whole space, or the part seen.
+func (e *Exploration) Scope() string {
+	if e.Complete {
+		return fmt.Sprintf("up to %d tasks, %s distinct states", e.Tasks, Commas(e.Distinct))
+	}
+	return fmt.Sprintf("partial: no violation in %s distinct states to depth %d at %d tasks (stopped: %s)", Commas(e.Distinct), e.Depth, e.Tasks, e.StopReason)
+}
+
+// Explore runs one search of opt checking checks; with keepGoing it records
+// the first violation of every check and goes on, otherwise it stops at the
+// first violation of any.
+func Explore(opt linux.Options, checks []invariants.Invariant, keepGoing bool, b Budget, rc RunConfig) (*Exploration, error) {
+	model, err := linux.New(opt)
+	if err != nil {
+		return nil, err
+	}
+	cfg := explorer.Config{
+		Workers:   rc.Workers,
+		Checker:   invariants.NewChecker(opt.Tasks, checks),
+		Continue:  keepGoing,
+		MaxDepth:  b.MaxDepth,
+		Context:   rc.Context,
+		MaxStates: b.MaxStates,
+		MaxTime:   b.MaxTime,
+		MaxMemory: b.MaxMemory,
+	}
+	search, err := explorer.Run(model, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("exploring %s: %w", model.Name(), err)
+	}
+	res := search.Result
+	e := &Exploration{
+		Revision: opt.Revision.String(), Tasks: opt.Tasks, Actions: opt.Actions.String(),
+		Distinct: res.Distinct, Generated: res.Generated, Depth: res.Depth, Complete: res.Complete,
+		StopReason: res.StopReason, Budget: res.Budget, Seconds: res.Elapsed.Seconds(),
+	}
+	found := map[string]explorer.Violation{}
+	for _, v := range res.Violations {
+		found[v.Invariant] = v
+	}
+	for _, inv := range checks {
+		v, bad := found[inv.Name]
+		if !bad {
+			e.Verdicts = append(e.Verdicts, Verdict{Check: inv.Name})
+			continue
+		}
+		_, acts := search.Path(v.State)
+		tr, err := traces.Build(model, acts)
+		if err != nil {
+			return nil, fmt.Errorf("rebuilding the %s trace of %s: %w", inv.Name, model.Name(), err)
+		}
+		e.Verdicts = append(e.Verdicts, violation(inv, tr))
+	}
+	return e, nil
+}
+
+// violation makes the verdict of a trace whose last state violates inv.
+func violation(inv invariants.Invariant, tr *traces.Trace) Verdict {
+	why := inv.Explain(&tr.Steps[len(tr.Steps)-1].State)
+	tr.Invariant, tr.Failure = "", nil
+	v := Verdict{Check: inv.Name, Violated: true, Length: tr.Len(), Failure: why, Trace: tr}
+	for _, a := range tr.Actions() {
+		v.Actions = append(v.Actions, linux.FormatAction(a))
+	}
+	return v
+}
+
+// Commas formats n with thousands separators.
+func Commas(n uint64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

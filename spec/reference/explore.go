@@ -3,49 +3,121 @@ package reference
 // Result of a full exploration.
 type Result struct {
 	Distinct  int // distinct canonical states reached (initial state included)
-	Generated int // initial state + one per enabled action instance of every expanded state (TLC convention)
+	Generated int // 1 (initial state) + one per enabled action instance of every expanded state (TLC convention)
 	Depth     int // BFS levels below the initial state (longest shortest path)
 	Corrupt   int // distinct states with the corrupt flag (they have no successors)
 }
 
-// bfs explores the canonical state space breadth first. visit is called once
-// per new distinct state with its BFS depth and index; if it returns true the
-// search stops. parents[i] and labels[i] give the trace to state i.
+// Packed is a State packed into 5 words (34 bits per slot), used only to
+// keep the BFS's seen-set and queue small. pack/unpack are exact inverses on
+// canonical states.
+type Packed [5]uint64
+
+type packer struct {
+	w   Packed
+	pos uint
+}
+
+func (p *packer) put(v int, bits uint) {
+	p.w[p.pos/64] |= uint64(v) << (p.pos % 64)
+	if p.pos%64+bits > 64 {
+		p.w[p.pos/64+1] |= uint64(v) >> (64 - p.pos%64)
+	}
+	p.pos += bits
+}
+
+func (p *packer) get(bits uint) int {
+	v := p.w[p.pos/64] >> (p.pos % 64)
+	if p.pos%64+bits > 64 {
+		v |= p.w[p.pos/64+1] << (64 - p.pos%64)
+	}
+	p.pos += bits
+	return int(v & (1<<bits - 1))
+}
+
+// Pack encodes s.
+func Pack(s *State) Packed {
+	var p packer
+	for i := 1; i <= MaxTasks; i++ {
+		p.put(int(s.St[i]), 3)
+		p.put(int(s.Tg[i]), 4)
+		p.put(int(s.Parent[i]), 4)
+		p.put(int(s.Caba[i]), 4)
+		p.put(int(s.CabdOf[i])+1, 4)
+		p.put(int(s.Born[i]), 4)
+		p.put(int(s.Leader[i]), 4)
+		p.put(b2i(s.Sub[i]), 1)
+		p.put(b2i(s.HasSub[i]), 1)
+		p.put(b2i(s.Ign[i]), 1)
+		p.put(int(s.Exec[i]), 4)
+	}
+	p.put(b2i(s.Corrupt), 1)
+	return p.w
+}
+
+// Unpack decodes a Packed state.
+func Unpack(w Packed) State {
+	p := packer{w: w}
+	var s State
+	s.CabdOf[0] = None
+	for i := 1; i <= MaxTasks; i++ {
+		s.St[i] = Status(p.get(3))
+		s.Tg[i] = int8(p.get(4))
+		s.Parent[i] = int8(p.get(4))
+		s.Caba[i] = int8(p.get(4))
+		s.CabdOf[i] = int8(p.get(4) - 1)
+		s.Born[i] = int8(p.get(4))
+		s.Leader[i] = int8(p.get(4))
+		s.Sub[i] = p.get(1) == 1
+		s.HasSub[i] = p.get(1) == 1
+		s.Ign[i] = p.get(1) == 1
+		s.Exec[i] = int8(p.get(4))
+	}
+	s.Corrupt = p.get(1) == 1
+	return s
+}
+
+// bfs explores the canonical state space breadth first from the initial
+// state. visit is called once per new distinct state with its index; if it
+// returns true the search stops. With keepTrace, parents[i] and acts[i] give
+// the step that first reached state i.
 type bfs struct {
 	m       *Model
-	states  []State
-	depth   []int32
+	states  []Packed
+	depth   []int16
 	parents []int32
-	labels  []string
-	seen    map[State]int32
+	acts    []Action
+	seen    map[Packed]struct{}
 	gen     int
 }
 
 func (m *Model) search(keepTrace bool, visit func(s *State, idx int) bool) *bfs {
-	b := &bfs{m: m, seen: make(map[State]int32)}
-	push := func(s State, d int32, parent int32, label string) bool {
-		if _, ok := b.seen[s]; ok {
+	b := &bfs{m: m, seen: make(map[Packed]struct{})}
+	push := func(s *State, d int16, parent int32, a Action) bool {
+		k := Pack(s)
+		if _, ok := b.seen[k]; ok {
 			return false
 		}
-		idx := int32(len(b.states))
-		b.seen[s] = idx
-		b.states = append(b.states, s)
+		idx := len(b.states)
+		b.seen[k] = struct{}{}
+		b.states = append(b.states, k)
 		b.depth = append(b.depth, d)
 		if keepTrace {
 			b.parents = append(b.parents, parent)
-			b.labels = append(b.labels, label)
+			b.acts = append(b.acts, a)
 		}
-		return visit(&b.states[idx], int(idx))
+		return visit(s, idx)
 	}
 	b.gen = 1
-	if push(m.Initial(), 0, -1, "") {
+	init := m.Initial()
+	if push(&init, 0, -1, Action{}) {
 		return b
 	}
 	for head := 0; head < len(b.states); head++ {
-		s := b.states[head]
+		s := Unpack(b.states[head])
 		for _, tr := range m.Successors(s) {
 			b.gen++
-			if push(tr.Next, b.depth[head]+1, int32(head), tr.Label) {
+			if push(&tr.Next, b.depth[head]+1, int32(head), tr.Act) {
 				return b
 			}
 		}
@@ -56,7 +128,7 @@ func (m *Model) search(keepTrace bool, visit func(s *State, idx int) bool) *bfs 
 func (b *bfs) trace(idx int) []string {
 	var t []string
 	for i := idx; b.parents[i] >= 0; i = int(b.parents[i]) {
-		t = append([]string{b.labels[i]}, t...)
+		t = append([]string{b.acts[i].Label()}, t...)
 	}
 	return t
 }
@@ -65,15 +137,17 @@ func (b *bfs) trace(idx int) []string {
 func Explore(tasks int, revision string, actions []string) Result {
 	m := NewModel(tasks, revision, actions)
 	var r Result
-	b := m.search(false, func(*State, int) bool { return false })
-	r.Distinct = len(b.states)
-	r.Generated = b.gen
-	for i, s := range b.states {
-		if int(b.depth[i]) > r.Depth {
-			r.Depth = int(b.depth[i])
-		}
+	b := m.search(false, func(s *State, idx int) bool {
 		if s.Corrupt {
 			r.Corrupt++
+		}
+		return false
+	})
+	r.Distinct = len(b.states)
+	r.Generated = b.gen
+	for _, d := range b.depth {
+		if int(d) > r.Depth {
+			r.Depth = int(d)
 		}
 	}
 	return r
@@ -83,8 +157,8 @@ func Explore(tasks int, revision string, actions []string) Result {
 // and, if so, the number of steps of a shortest trace to such a state
 // (-1 when not violated).
 func Check(tasks int, revision string, actions []string, invariant string) (violated bool, length int) {
-	ok, tr := CheckTrace(tasks, revision, actions, invariant)
-	if !ok {
+	v, tr := CheckTrace(tasks, revision, actions, invariant)
+	if !v {
 		return false, -1
 	}
 	return true, len(tr)

@@ -248,10 +248,50 @@ func Canon(s State) State {
 // ---------------------------------------------------------------------------
 // Actions.
 
+// Kind names an action of model.md.
+type Kind int8
+
+// Action kinds.
+const (
+	KFork Kind = iota
+	KForkParent
+	KClone
+	KSetSubreaper
+	KIgnoreSigchld
+	KExitBegin
+	KExitNotify
+	KReap
+	KRelease
+	KExecBegin
+	KExecSwap
+)
+
+var kindNames = [...]string{"Fork", "ForkParent", "Clone", "SetSubreaper", "IgnoreSigchld",
+	"ExitBegin", "ExitNotify", "Reap", "Release", "ExecBegin", "ExecSwap"}
+
+// Action is one action instance: Kind(T), Reap(T, Arg) or SetSubreaper(T, Arg
+// == 1 for on).
+type Action struct {
+	Kind Kind
+	T    int8
+	Arg  int8
+}
+
+// Label renders the action as in examples.md, e.g. "Reap(1,2)", "SetSubreaper(2,on)".
+func (a Action) Label() string {
+	switch a.Kind {
+	case KReap:
+		return fmt.Sprintf("%s(%d,%d)", kindNames[a.Kind], a.T, a.Arg)
+	case KSetSubreaper:
+		return fmt.Sprintf("%s(%d,%s)", kindNames[a.Kind], a.T, onOff(a.Arg == 1))
+	}
+	return fmt.Sprintf("%s(%d)", kindNames[a.Kind], a.T)
+}
+
 // Transition is one enabled action instance and its (canonical) successor.
 type Transition struct {
-	Label string
-	Next  State
+	Act  Action
+	Next State
 }
 
 // Successors lists every enabled action instance of s with its successor, in
@@ -261,8 +301,8 @@ func (m *Model) Successors(s State) []Transition {
 		return nil
 	}
 	var out []Transition
-	add := func(label string, n State) {
-		out = append(out, Transition{label, Canon(n)})
+	add := func(k Kind, t, arg int, n State) {
+		out = append(out, Transition{Action{k, int8(t), int8(arg)}, Canon(n)})
 	}
 	for t := 1; t <= m.N; t++ {
 		if s.St[t] == Unborn || s.St[t] == Released {
@@ -273,47 +313,47 @@ func (m *Model) Successors(s State) []Transition {
 		normal := s.St[t] == Running && s.Exec[g] == 0
 
 		if normal && m.freeSlot(&s) != 0 {
-			add(fmt.Sprintf("Fork(%d)", t), m.fork(s, t))
+			add(KFork, t, 0, m.fork(s, t))
 		}
 		if m.CloneParent && normal && g != 1 && m.freeSlot(&s) != 0 {
-			add(fmt.Sprintf("ForkParent(%d)", t), m.forkParent(s, t))
+			add(KForkParent, t, 0, m.forkParent(s, t))
 		}
 		if m.Threads && normal && g != 1 && m.freeSlot(&s) != 0 {
-			add(fmt.Sprintf("Clone(%d)", t), m.clone(s, t))
+			add(KClone, t, 0, m.clone(s, t))
 		}
 		if m.Subreaper && normal {
 			for _, on := range []bool{true, false} {
 				if s.Sub[g] != on {
-					add(fmt.Sprintf("SetSubreaper(%d,%s)", t, onOff(on)), m.setSubreaper(s, t, on))
+					add(KSetSubreaper, t, b2i(on), m.setSubreaper(s, t, on))
 				}
 			}
 		}
 		if m.IgnoreSigchld && normal && !s.Ign[g] {
 			n := s
 			n.Ign[g] = true
-			add(fmt.Sprintf("IgnoreSigchld(%d)", t), n)
+			add(KIgnoreSigchld, t, 0, n)
 		}
 		// ExitBegin: Running, not init, not the thread running an exec
 		// (threads killed by an exec may exit).
 		if s.St[t] == Running && g != 1 && int(s.Exec[g]) != t {
 			n := s
 			n.St[t] = Exiting
-			add(fmt.Sprintf("ExitBegin(%d)", t), n)
+			add(KExitBegin, t, 0, n)
 		}
 		if s.St[t] == Exiting {
-			add(fmt.Sprintf("ExitNotify(%d)", t), m.exitNotify(s, t))
+			add(KExitNotify, t, 0, m.exitNotify(s, t))
 		}
 		if normal {
 			for c := 1; c <= m.N; c++ {
 				if m.canReap(&s, t, c) {
 					n := s
 					n.St[c] = Dead
-					add(fmt.Sprintf("Reap(%d,%d)", t, c), n)
+					add(KReap, t, c, n)
 				}
 			}
 		}
 		if s.St[t] == Dead {
-			add(fmt.Sprintf("Release(%d)", t), m.release(s, t))
+			add(KRelease, t, 0, m.release(s, t))
 		}
 		if m.ExecOn && normal && g != 1 {
 			other := false
@@ -325,14 +365,21 @@ func (m *Model) Successors(s State) []Transition {
 			if other {
 				n := s
 				n.Exec[g] = int8(t)
-				add(fmt.Sprintf("ExecBegin(%d)", t), n)
+				add(KExecBegin, t, 0, n)
 			}
 		}
 		if m.ExecOn && s.St[t] == Running && int(s.Exec[g]) == t && m.canExecSwap(&s, t) {
-			add(fmt.Sprintf("ExecSwap(%d)", t), m.execSwap(s, t))
+			add(KExecSwap, t, 0, m.execSwap(s, t))
 		}
 	}
 	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func onOff(on bool) string {
@@ -648,10 +695,10 @@ func (m *Model) Step(s State, label string) (State, error) {
 	label = strings.ReplaceAll(label, " ", "")
 	var labels []string
 	for _, tr := range m.Successors(s) {
-		if tr.Label == label {
+		if tr.Act.Label() == label {
 			return tr.Next, nil
 		}
-		labels = append(labels, tr.Label)
+		labels = append(labels, tr.Act.Label())
 	}
 	sort.Strings(labels)
 	return s, fmt.Errorf("action %s not enabled; enabled: %s", label, strings.Join(labels, " "))

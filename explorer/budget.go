@@ -75,15 +75,18 @@ func heapInUse() uint64 {
 	return ms.HeapInuse
 }
 
-// levelEstimate predicts the extra memory the next level needs: candidates
-// for every successor of the frontier (out-degree from the last level) plus
-// the next frontier, which is at most that.
-func levelEstimate(levels []LevelStats, frontier, stateSize int) uint64 {
-	deg := 8.0
+// levelEstimate predicts the extra memory the next level needs: one round of
+// buffered successors plus the next frontier.
+func levelEstimate(levels []LevelStats, frontier, stateSize, workers int) uint64 {
+	deg, growth := 8.0, 8.0
 	if n := len(levels); n > 0 && levels[n-1].Frontier > 0 {
-		// Successors that survive the visited-set filter, per frontier state.
-		deg = float64(levels[n-1].Candidates) / float64(levels[n-1].Frontier)
+		deg = float64(levels[n-1].Generated) / float64(levels[n-1].Frontier)
+		growth = max(1, float64(levels[n-1].New)/float64(levels[n-1].Frontier))
 	}
-	per := float64(unsafe.Sizeof(candidate{})) + float64(stateSize) + 4
-	return uint64(float64(frontier) * deg * per * 1.2)
+	// Successors are buffered one round at a time.
+	cands := min(float64(frontier)*deg, float64(maxRoundCandidates*workers))
+	per := float64(unsafe.Sizeof(Record{})) + float64(stateSize) + 8 + 4 + 1
+	// The next frontier grows as the last one did.
+	next := float64(frontier) * growth * (float64(stateSize) + 16)
+	return uint64((cands*per + next) * 1.2)
 }

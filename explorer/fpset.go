@@ -19,32 +19,35 @@ type Visited interface {
 	Bytes() uint64
 }
 
-const shardBits = 8
+// shardBits chooses 1024 shards: at a few million states each shard's table
+// is a few tens of KiB, so the insert phase, which visits one shard at a
+// time, works in cache.
+const shardBits = 10
 
 // FPSet is an in-memory Visited: open addressing with linear probing over
-// uint64 fingerprints (0 marks an empty slot), one table per shard.
+// uint64 fingerprints (0 marks an empty slot), one table per shard. A table
+// of any size maps a fingerprint to its home slot by multiplying (so homes
+// follow fingerprint order) and grows by half when 80% full, which keeps it
+// between 53% and 80% full: at most 15 bytes per fingerprint.
 type FPSet struct {
 	shards [1 << shardBits]fpShard
 }
 
 type fpShard struct {
 	slots []uint64
-	mask  uint64
 	n     uint64
-	_     [40]byte // keep shards on separate cache lines
+	limit uint64 // grow when n exceeds this
+	_     [24]byte
 }
+
+const minShardSlots = 16
 
 // NewFPSet returns an empty set sized for about expect fingerprints.
 func NewFPSet(expect uint64) *FPSet {
-	per := expect / (1 << shardBits) * 2
-	size := uint64(64)
-	for size < per {
-		size <<= 1
-	}
+	per := max(expect/(1<<shardBits)*5/4, minShardSlots)
 	s := &FPSet{}
 	for i := range s.shards {
-		s.shards[i].slots = make([]uint64, size)
-		s.shards[i].mask = size - 1
+		s.shards[i].resize(per)
 	}
 	return s
 }
@@ -80,52 +83,74 @@ func (s *FPSet) Range(fn func(uint64)) {
 	}
 }
 
-func home(fp, mask uint64) uint64 {
-	// The top bits chose the shard; mix the rest for the slot.
-	return bits.RotateLeft64(fp*0x9E3779B97F4A7C15, 32) & mask
+// Reset empties the set, keeping its tables.
+func (s *FPSet) Reset() {
+	for i := range s.shards {
+		t := &s.shards[i]
+		clear(t.slots)
+		t.n = 0
+	}
+}
+
+// home is the fingerprint's slot in a table of size slots: the bits below
+// the shard bits scaled to the table.
+func home(fp uint64, size int) int {
+	hi, _ := bits.Mul64(fp<<shardBits, uint64(size))
+	return int(hi)
 }
 
 func (t *fpShard) contains(fp uint64) bool {
-	for i := home(fp, t.mask); ; i = (i + 1) & t.mask {
-		v := t.slots[i]
+	slots := t.slots
+	for i := home(fp, len(slots)); ; {
+		v := slots[i]
 		if v == fp {
 			return true
 		}
 		if v == 0 {
 			return false
+		}
+		if i++; i == len(slots) {
+			i = 0
 		}
 	}
 }
 
 func (t *fpShard) insert(fp uint64) bool {
-	for i := home(fp, t.mask); ; i = (i + 1) & t.mask {
-		v := t.slots[i]
+	slots := t.slots
+	for i := home(fp, len(slots)); ; {
+		v := slots[i]
 		if v == fp {
 			return false
 		}
 		if v == 0 {
-			t.slots[i] = fp
+			slots[i] = fp
 			t.n++
-			if t.n*4 > uint64(len(t.slots))*3 {
-				t.grow()
+			if t.n > t.limit {
+				t.resize(uint64(len(slots)) * 3 / 2)
 			}
 			return true
+		}
+		if i++; i == len(slots) {
+			i = 0
 		}
 	}
 }
 
-func (t *fpShard) grow() {
+func (t *fpShard) resize(size uint64) {
 	old := t.slots
-	t.slots = make([]uint64, len(old)*2)
-	t.mask = uint64(len(t.slots) - 1)
+	t.slots = make([]uint64, size)
+	t.limit = size * 4 / 5
 	for _, fp := range old {
 		if fp == 0 {
 			continue
 		}
-		for i := home(fp, t.mask); ; i = (i + 1) & t.mask {
+		for i := home(fp, len(t.slots)); ; {
 			if t.slots[i] == 0 {
 				t.slots[i] = fp
 				break
+			}
+			if i++; i == len(t.slots) {
+				i = 0
 			}
 		}
 	}

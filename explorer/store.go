@@ -101,7 +101,9 @@ func (l *RecordLog) Append(rs []Record) {
 }
 
 // At returns record i.
-func (l *RecordLog) At(i uint32) Record { return l.chunks[i>>recordChunkBits][i&(1<<recordChunkBits-1)] }
+func (l *RecordLog) At(i uint32) Record {
+	return l.chunks[i>>recordChunkBits][i&(1<<recordChunkBits-1)]
+}
 
 // Len is the number of records.
 func (l *RecordLog) Len() uint64 { return l.n }

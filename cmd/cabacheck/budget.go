@@ -24,7 +24,7 @@ func addBudgetFlags(fs *pflag.FlagSet) *budgetFlags {
 	b := &budgetFlags{}
 	fs.Uint64Var(&b.maxStates, "max-states", 0, "stop cleanly after this many distinct states (0: no limit)")
 	fs.DurationVar(&b.maxTime, "max-time", 0, "stop cleanly after this much time, e.g. 10m (0: no limit)")
-	fs.StringVar(&b.maxMemory, "max-memory", "", "stop cleanly before the heap exceeds this, e.g. 8GiB (default: no limit)")
+	fs.StringVar(&b.maxMemory, "max-memory", "", "stop cleanly before the heap exceeds this, e.g. 8GiB (default and 0: no limit)")
 	return b
 }
 
@@ -44,12 +44,30 @@ func (b *budgetFlags) parse() (budget, error) {
 		if err != nil {
 			return out, fmt.Errorf("--max-memory: %w", err)
 		}
-		if n < 16<<20 {
+		if n > 0 && n < 16<<20 {
 			return out, fmt.Errorf("--max-memory %s is below the 16MiB minimum", b.maxMemory)
 		}
 		out.maxMemory = n
 	}
 	return out, nil
+}
+
+// describe renders the budget for a report header.
+func (b budget) describe() string {
+	var parts []string
+	if b.maxStates > 0 {
+		parts = append(parts, "max-states "+commas(b.maxStates))
+	}
+	if b.maxTime > 0 {
+		parts = append(parts, "max-time "+b.maxTime.String())
+	}
+	if b.maxMemory > 0 {
+		parts = append(parts, "max-memory "+bytesString(float64(b.maxMemory)))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (b budget) apply(cfg *explorer.Config) {

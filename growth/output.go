@@ -1,0 +1,98 @@
+package growth
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// Report is the JSON document of a sweep.
+type Report struct {
+	Command    string      `json:"command"`
+	Workers    int         `json:"workers"`
+	Budget     BudgetJSON  `json:"budget_per_run"`
+	Runs       []*Run      `json:"runs"`
+	Skipped    []string    `json:"skipped,omitempty"`
+	TaskFits   []TaskFit   `json:"growth_per_added_task"`
+	ActionFits []ActionFit `json:"growth_per_enabled_action"`
+}
+
+// BudgetJSON is a Budget in JSON units (0: no limit).
+type BudgetJSON struct {
+	MaxStates  uint64  `json:"max_states"`
+	MaxSeconds float64 `json:"max_seconds"`
+	MaxMemory  uint64  `json:"max_memory_bytes"`
+}
+
+// NewReport assembles the report of a sweep.
+func NewReport(command string, sw Sweep, res *Result, skipped []string) Report {
+	tf, af := Fit(res)
+	return Report{
+		Command: command, Workers: sw.Workers,
+		Budget: BudgetJSON{MaxStates: sw.Budget.MaxStates, MaxSeconds: sw.Budget.MaxTime.Seconds(), MaxMemory: sw.Budget.MaxMemory},
+		Runs:   res.Runs, Skipped: skipped, TaskFits: tf, ActionFits: af,
+	}
+}
+
+// WriteJSON writes the report, indented.
+func WriteJSON(w io.Writer, rep Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// WriteCSV writes one row per run, with its prediction and how the run
+// compared with it.
+func WriteCSV(w io.Writer, res *Result) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"revision", "actions", "symmetry", "tasks", "distinct_states", "states_generated", "depth",
+		"complete", "stop_reason", "elapsed_seconds", "peak_heap_bytes", "bytes_per_state",
+		"predicted_states", "predicted_depth", "predicted_seconds", "predicted_peak_heap_bytes",
+		"compared_through_level", "predicted_states_through_level", "states_ratio",
+		"predicted_seconds_through_level", "time_ratio"})
+	for _, r := range res.Runs {
+		row := []string{r.Revision, r.Actions, strconv.FormatBool(r.Symmetry), strconv.Itoa(r.Tasks),
+			u(r.Distinct), u(r.Generated), strconv.Itoa(r.Depth), strconv.FormatBool(r.Complete), r.StopReason,
+			f(r.ElapsedSeconds), u(r.PeakHeapBytes), f(r.BytesPerState)}
+		if p := r.Prediction; p != nil {
+			row = append(row, f(p.Distinct), strconv.Itoa(p.Depth), f(p.Seconds), f(p.PeakHeapBytes))
+		} else {
+			row = append(row, "", "", "", "")
+		}
+		if c := r.Check; c != nil {
+			row = append(row, strconv.Itoa(c.ThroughLevel), f(c.PredictedStates), f(c.StatesRatio), f(c.PredictedSeconds), f(c.TimeRatio))
+		} else {
+			row = append(row, "", "", "", "", "")
+		}
+		cw.Write(row)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteLevelsCSV writes one row per level of every run, with the predicted
+// new states of that level when there was a prediction.
+func WriteLevelsCSV(w io.Writer, res *Result) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"revision", "actions", "symmetry", "tasks", "level", "new_states", "distinct_states", "frontier",
+		"states_generated", "duplicates", "elapsed_seconds", "heap_bytes", "predicted_new_states"})
+	for _, r := range res.Runs {
+		for _, l := range r.Levels {
+			pred := ""
+			if r.Prediction != nil && l.Level < len(r.Prediction.Levels) {
+				pred = f(r.Prediction.Levels[l.Level].New)
+			}
+			cw.Write([]string{r.Revision, r.Actions, strconv.FormatBool(r.Symmetry), strconv.Itoa(r.Tasks),
+				strconv.Itoa(l.Level), u(l.New), u(l.Distinct), u(l.Frontier), u(l.Generated), u(l.Duplicates),
+				f(l.ElapsedSeconds), u(l.HeapBytes), pred})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func u(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func f(x float64) string { return fmt.Sprintf("%.6g", x) }

@@ -1,0 +1,227 @@
+package growth
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Plot sizes.
+const (
+	plotWidth  = 8 * vg.Inch
+	plotHeight = 5 * vg.Inch
+)
+
+// WritePlots writes states-by-tasks and states-per-level plots into dir, as
+// SVG and PNG, and returns the files written.
+func WritePlots(dir string, res *Result) ([]string, error) {
+	var files []string
+	for _, mk := range []struct {
+		name string
+		make func(*Result) (*plot.Plot, error)
+	}{{"states-by-tasks", StatesPlot}, {"states-per-level", LevelsPlot}} {
+		p, err := mk.make(res)
+		if err != nil {
+			return files, fmt.Errorf("%s plot: %w", mk.name, err)
+		}
+		if p == nil {
+			continue
+		}
+		for _, ext := range []string{".svg", ".png"} {
+			path := filepath.Join(dir, mk.name+ext)
+			if err := p.Save(plotWidth, plotHeight, path); err != nil {
+				return files, fmt.Errorf("%s plot: %w", mk.name, err)
+			}
+			files = append(files, path)
+		}
+	}
+	return files, nil
+}
+
+// StatesPlot draws distinct states against tasks per series on a log scale,
+// with the predictions made before each run and the runs a budget stopped.
+// It returns nil when there is no run.
+func StatesPlot(res *Result) (*plot.Plot, error) {
+	if len(res.Runs) == 0 {
+		return nil, nil
+	}
+	p := newLogPlot("Distinct states by task bound (log scale)", "tasks (init included)", "distinct states")
+	var minT, maxT int = math.MaxInt, 0
+	var partial, predicted plotter.XYs
+	for i, s := range seriesOf(res) {
+		var pts plotter.XYs
+		for _, r := range res.Of(s) {
+			minT, maxT = min(minT, r.Tasks), max(maxT, r.Tasks)
+			if r.Complete {
+				pts = append(pts, plotter.XY{X: float64(r.Tasks), Y: float64(r.Distinct)})
+			} else if r.Distinct > 0 {
+				partial = append(partial, plotter.XY{X: float64(r.Tasks), Y: float64(r.Distinct)})
+			}
+			if r.Prediction != nil && r.Prediction.Distinct >= 1 {
+				predicted = append(predicted, plotter.XY{X: float64(r.Tasks), Y: r.Prediction.Distinct})
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		line, sc, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return nil, err
+		}
+		line.Color, sc.Color = plotutil.Color(i), plotutil.Color(i)
+		line.Width = vg.Points(1.5)
+		sc.Shape = draw.CircleGlyph{}
+		p.Add(line, sc)
+		p.Legend.Add(s.Label(), line, sc)
+	}
+	if len(predicted) > 0 {
+		sc, err := plotter.NewScatter(predicted)
+		if err != nil {
+			return nil, err
+		}
+		sc.Shape, sc.Color, sc.Radius = draw.CrossGlyph{}, color.Black, vg.Points(4)
+		p.Add(sc)
+		p.Legend.Add("predicted before the run", sc)
+	}
+	if len(partial) > 0 {
+		sc, err := plotter.NewScatter(partial)
+		if err != nil {
+			return nil, err
+		}
+		sc.Shape, sc.Color, sc.Radius = draw.RingGlyph{}, color.RGBA{R: 200, A: 255}, vg.Points(5)
+		p.Add(sc)
+		p.Legend.Add("stopped by a budget (states reached)", sc)
+	}
+	p.X.Min, p.X.Max = float64(minT)-0.3, float64(maxT)+0.3
+	p.X.Tick.Marker = integerTicks{}
+	return p, nil
+}
+
+// LevelsPlot draws the new states of each BFS level for the largest bound,
+// one line per series, with the predicted profile dashed. It returns nil when
+// there is no run.
+func LevelsPlot(res *Result) (*plot.Plot, error) {
+	largest := 0
+	for _, r := range res.Runs {
+		largest = max(largest, r.Tasks)
+	}
+	if largest == 0 {
+		return nil, nil
+	}
+	title := fmt.Sprintf("New states per BFS level at tasks = %d (log scale)", largest)
+	p := newLogPlot(title, "BFS level (depth)", "new states at the level")
+	stopped := false
+	for i, s := range seriesOf(res) {
+		var run *Run
+		for _, r := range res.Of(s) {
+			if r.Tasks == largest {
+				run = r
+			}
+		}
+		if run == nil {
+			continue
+		}
+		var pts plotter.XYs
+		for _, l := range run.Levels {
+			if l.New > 0 {
+				pts = append(pts, plotter.XY{X: float64(l.Level), Y: float64(l.New)})
+			}
+		}
+		label := s.Label()
+		if !run.Complete {
+			stopped = true
+			label += fmt.Sprintf(" (stopped after level %d: %s)", run.Depth, run.StopReason)
+		}
+		if len(pts) > 0 {
+			line, sc, err := plotter.NewLinePoints(pts)
+			if err != nil {
+				return nil, err
+			}
+			line.Color, sc.Color = plotutil.Color(i), plotutil.Color(i)
+			line.Width = vg.Points(1.5)
+			sc.Shape = draw.CircleGlyph{}
+			p.Add(line, sc)
+			p.Legend.Add(label, line, sc)
+		}
+		if pr := run.Prediction; pr != nil {
+			var pp plotter.XYs
+			for _, l := range pr.Levels {
+				if l.New >= 1 {
+					pp = append(pp, plotter.XY{X: float64(l.Level), Y: l.New})
+				}
+			}
+			line, err := plotter.NewLine(pp)
+			if err != nil {
+				return nil, err
+			}
+			line.Color = plotutil.Color(i)
+			line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			p.Add(line)
+			p.Legend.Add(s.Label()+" predicted from tasks "+joinInts(pr.From), line)
+		}
+	}
+	if stopped {
+		p.Title.Text += "\nsolid: measured, dashed: predicted before the run"
+	}
+	p.X.Tick.Marker = integerTicks{}
+	return p, nil
+}
+
+func newLogPlot(title, x, y string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = x
+	p.Y.Label.Text = y
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+func seriesOf(res *Result) []Series {
+	var out []Series
+	for _, r := range res.Runs {
+		if !slices.Contains(out, r.series) {
+			out = append(out, r.series)
+		}
+	}
+	return out
+}
+
+// integerTicks marks every integer (every few when the range is wide).
+type integerTicks struct{}
+
+func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
+	step := max(1, int(math.Ceil((hi-lo)/15)))
+	var ticks []plot.Tick
+	for v := int(math.Ceil(lo)); float64(v) <= hi; v++ {
+		t := plot.Tick{Value: float64(v)}
+		if v%step == 0 {
+			t.Label = strconv.Itoa(v)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}
+
+func joinInts(xs []int) string {
+	s := ""
+	for i, x := range xs {
+		if i > 0 {
+			s += ","
+		}
+		s += strconv.Itoa(x)
+	}
+	return s
+}

@@ -1,0 +1,264 @@
+package growth
+
+import (
+	"math"
+)
+
+// Prediction is a bound's expected size, made from smaller bounds before it
+// is run.
+type Prediction struct {
+	Tasks         int              `json:"tasks"`
+	From          []int            `json:"from_tasks"` // the complete bounds it was extrapolated from
+	Distinct      float64          `json:"distinct_states"`
+	Depth         int              `json:"depth"`
+	Generated     float64          `json:"states_generated"`
+	Seconds       float64          `json:"seconds"`
+	PeakHeapBytes float64          `json:"peak_heap_bytes"`
+	Levels        []PredictedLevel `json:"levels"`
+}
+
+// PredictedLevel is the expected state of a run at the end of a level.
+type PredictedLevel struct {
+	Level     int     `json:"level"`
+	New       float64 `json:"new_states"`
+	Distinct  float64 `json:"distinct_states"`
+	Generated float64 `json:"states_generated"`
+	Seconds   float64 `json:"elapsed_seconds"`
+	HeapBytes float64 `json:"heap_bytes"`
+}
+
+// Comparison sets a run against its prediction. Ratios are actual/predicted.
+type Comparison struct {
+	ThroughLevel     int     `json:"through_level"`
+	Partial          bool    `json:"partial"` // the run stopped early: compared through its deepest completed level
+	PredictedStates  float64 `json:"predicted_states"`
+	ActualStates     float64 `json:"actual_states"`
+	StatesRatio      float64 `json:"states_ratio"`
+	PredictedSeconds float64 `json:"predicted_seconds"`
+	ActualSeconds    float64 `json:"actual_seconds"`
+	TimeRatio        float64 `json:"time_ratio"`
+	PredictedHeap    float64 `json:"predicted_peak_heap_bytes"`
+	ActualHeap       float64 `json:"actual_peak_heap_bytes"`
+	HeapRatio        float64 `json:"heap_ratio"`
+}
+
+// Within reports whether states and time are both within a factor f of the
+// prediction.
+func (c *Comparison) Within(f float64) bool {
+	in := func(r float64) bool { return r >= 1/f && r <= f }
+	return in(c.StatesRatio) && in(c.TimeRatio)
+}
+
+// candidateBytes is the explorer's per-candidate overhead besides the state
+// itself: the candidate record and its shard index.
+const candidateBytes = 28
+
+// minCalibrationHeap is the smallest modelled heap from which the ratio of
+// real heap to modelled heap is learnt; below it the runtime's own
+// allocations dominate.
+const minCalibrationHeap = 32 << 20
+
+// maxBytesPerState caps the visited set and parent records per state used
+// for predictions: a small run's figure is dominated by the set's initial
+// table, a large one's is 18 to 31 bytes (fingerprints at 53% to 80% load,
+// records growing by doubling).
+const maxBytesPerState = 32
+
+// Predict extrapolates bound tasks of a series from its complete smaller
+// bounds (runs, ascending). It returns nil when fewer than two are complete.
+func Predict(runs []*Run, tasks, stateSize int) *Prediction {
+	var base []*Run
+	for _, r := range runs {
+		if r.Complete && r.Tasks < tasks && r.Depth >= 1 {
+			base = append(base, r)
+		}
+	}
+	if len(base) < 2 {
+		return nil
+	}
+	if len(base) > 3 {
+		base = base[len(base)-3:]
+	}
+	last := base[len(base)-1]
+	var xs, depths, logPeaks, perState []float64
+	var from []int
+	for _, r := range base {
+		xs = append(xs, float64(r.Tasks))
+		depths = append(depths, float64(r.Depth))
+		logPeaks = append(logPeaks, math.Log(float64(peakNew(r))))
+		perState = append(perState, float64(r.Generated)/float64(r.Distinct))
+		from = append(from, r.Tasks)
+	}
+	x := float64(tasks)
+	depth := int(math.Round(extrapolate(xs, depths, x)))
+	depth = max(depth, last.Depth+1)
+	logPeak := max(extrapolate(xs, logPeaks, x), logPeaks[len(logPeaks)-1])
+	genPerState := max(extrapolate(xs, perState, x), 1)
+
+	prof := profile(last)
+	logProf := make([]float64, len(prof))
+	for i, v := range prof {
+		logProf[i] = math.Log(v)
+	}
+	deg := outDegrees(last)
+	alpha := float64(depth) / float64(last.Depth)
+	beta := 1.0
+	if lp := logPeaks[len(logPeaks)-1]; lp > 0 {
+		beta = logPeak / lp
+	}
+	degScale := genPerState / perState[len(perState)-1]
+	cost := last.ElapsedSeconds / float64(max(last.Generated, 1))
+	heapScale := heapCalibration(last)
+
+	p := &Prediction{Tasks: tasks, From: from, Depth: depth}
+	var distinct, generated, seconds float64
+	prevNew := 0.0
+	for d := 0; d <= depth; d++ {
+		n := 1.0
+		if d > 0 {
+			n = math.Exp(beta * lerp(logProf, float64(d)/alpha))
+		}
+		gen := 0.0
+		if d > 0 {
+			gen = prevNew * lerp(deg, float64(d-1)/alpha) * degScale
+		}
+		distinct += n
+		generated += gen
+		seconds += gen * cost
+		heap := heapScale*modelHeap(min(last.BytesPerState, maxBytesPerState), distinct, prevNew+n, gen, stateSize) + float64(8<<20)
+		p.Levels = append(p.Levels, PredictedLevel{Level: d, New: n, Distinct: distinct, Generated: generated, Seconds: seconds, HeapBytes: heap})
+		p.PeakHeapBytes = max(p.PeakHeapBytes, heap)
+		prevNew = n
+	}
+	// The last level is expanded too, finding nothing new.
+	gen := prevNew * lerp(deg, float64(depth)/alpha) * degScale
+	generated += gen
+	seconds += gen * cost
+	p.Distinct, p.Generated, p.Seconds = distinct, generated, seconds
+	return p
+}
+
+// Compare sets run r against the prediction: totals for a complete run,
+// cumulative figures through its deepest completed level otherwise.
+func (p *Prediction) Compare(r *Run) *Comparison {
+	c := &Comparison{ActualStates: float64(r.Distinct), ActualHeap: float64(r.PeakHeapBytes)}
+	if r.Complete {
+		c.ThroughLevel = r.Depth
+		c.PredictedStates, c.PredictedSeconds, c.PredictedHeap = p.Distinct, p.Seconds, p.PeakHeapBytes
+		c.ActualSeconds = r.ElapsedSeconds
+	} else {
+		c.Partial = true
+		lastLevel := Level{}
+		if len(r.Levels) > 0 {
+			lastLevel = r.Levels[len(r.Levels)-1]
+		}
+		c.ThroughLevel = lastLevel.Level
+		c.ActualSeconds = lastLevel.ElapsedSeconds
+		d := min(c.ThroughLevel, len(p.Levels)-1)
+		c.PredictedStates, c.PredictedSeconds = p.Levels[d].Distinct, p.Levels[d].Seconds
+		for _, pl := range p.Levels[:d+1] {
+			c.PredictedHeap = max(c.PredictedHeap, pl.HeapBytes)
+		}
+	}
+	c.StatesRatio = ratio(c.ActualStates, c.PredictedStates)
+	c.TimeRatio = ratio(c.ActualSeconds, c.PredictedSeconds)
+	c.HeapRatio = ratio(c.ActualHeap, c.PredictedHeap)
+	return c
+}
+
+func ratio(a, b float64) float64 {
+	if b <= 0 {
+		return math.Inf(1)
+	}
+	return a / b
+}
+
+// profile returns the new states per level 0..Depth of a complete run.
+func profile(r *Run) []float64 {
+	out := make([]float64, r.Depth+1)
+	for _, l := range r.Levels {
+		if l.Level <= r.Depth {
+			out[l.Level] = math.Max(float64(l.New), 1)
+		}
+	}
+	return out
+}
+
+func peakNew(r *Run) uint64 {
+	var m uint64 = 1
+	for _, l := range r.Levels {
+		m = max(m, l.New)
+	}
+	return m
+}
+
+// outDegrees returns, for each level e = 0..Depth, the successors generated
+// per state of level e (measured when level e+1 was built).
+func outDegrees(r *Run) []float64 {
+	out := make([]float64, r.Depth+1)
+	for _, l := range r.Levels {
+		if e := l.Level - 1; e >= 0 && e <= r.Depth && l.Frontier > 0 {
+			out[e] = float64(l.Generated) / float64(l.Frontier)
+		}
+	}
+	return out
+}
+
+// modelHeap is the memory the explorer holds at the end of a level: the
+// visited set and parent records, two levels of states and the candidates.
+func modelHeap(bytesPerState, distinct, levelStates, generated float64, stateSize int) float64 {
+	return bytesPerState*distinct + levelStates*float64(stateSize) + generated*float64(candidateBytes+stateSize)
+}
+
+// heapCalibration is the ratio of the real peak heap to the modelled one in
+// run r, or 2 (the collector's default headroom) when r is too small to tell.
+func heapCalibration(r *Run) float64 {
+	prof := profile(r)
+	var peak, distinct float64
+	prev := 0.0
+	for _, l := range r.Levels {
+		if l.Level > r.Depth {
+			break
+		}
+		n := prof[l.Level]
+		distinct += n
+		peak = max(peak, modelHeap(min(r.BytesPerState, maxBytesPerState), distinct, prev+n, float64(l.Generated), r.StateSize))
+		prev = n
+	}
+	if peak < minCalibrationHeap || r.PeakHeapBytes == 0 {
+		return 2
+	}
+	return min(max(float64(r.PeakHeapBytes)/peak, 1), 4)
+}
+
+// lerp interpolates ys (at 0, 1, 2, ...) at x, holding the ends.
+func lerp(ys []float64, x float64) float64 {
+	if len(ys) == 0 {
+		return 0
+	}
+	if x <= 0 {
+		return ys[0]
+	}
+	i := int(x)
+	if i >= len(ys)-1 {
+		return ys[len(ys)-1]
+	}
+	f := x - float64(i)
+	return ys[i]*(1-f) + ys[i+1]*f
+}
+
+// extrapolate evaluates at x the polynomial through the points (xs, ys):
+// a line through two points, a parabola through three.
+func extrapolate(xs, ys []float64, x float64) float64 {
+	var sum float64
+	for i := range xs {
+		term := ys[i]
+		for j := range xs {
+			if j != i {
+				term *= (x - xs[j]) / (xs[i] - xs[j])
+			}
+		}
+		sum += term
+	}
+	return sum
+}

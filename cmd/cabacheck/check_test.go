@@ -150,3 +150,29 @@ func TestInvariantsCommand(t *testing.T) {
 		t.Errorf("exit %d", code)
 	}
 }
+
+// Acceptance of the core checker: v4 shows the dangling thread caba within
+// --tasks 6 (CLONE_PARENT plus a thread, 8 steps); the seed needs the
+// subreaper scenario of examples.md 3 (12 steps; ~40M states, so only with
+// CABACHECK_LONG=1).
+func TestCheckDanglingWithinSixTasks(t *testing.T) {
+	want := map[string]int{"v4": 8}
+	if os.Getenv("CABACHECK_LONG") == "1" {
+		want["seed"] = 12
+	}
+	for rev, steps := range want {
+		code, r := checkJSON(t, "--tasks", "6", "--revision", rev, "--invariants", "NoDanglingCaba")
+		if code != exitViolation || len(r.Violations) != 1 || r.Violations[0].Length != steps {
+			t.Errorf("%s: exit %d, %+v", rev, code, r.Violations)
+			continue
+		}
+		tr, err := traces.ReadJSON(r.Violations[0].Trace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := tr.Text()
+		if !strings.Contains(text, "clone(CLONE_THREAD)") || !strings.Contains(text, "release_task") {
+			t.Errorf("%s: the trace does not read as thread creation then release:\n%s", rev, text)
+		}
+	}
+}

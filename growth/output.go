@@ -96,3 +96,43 @@ func WriteLevelsCSV(w io.Writer, res *Result) error {
 func u(n uint64) string { return strconv.FormatUint(n, 10) }
 
 func f(x float64) string { return fmt.Sprintf("%.6g", x) }
+
+// WriteMarkdown writes the runs as a Markdown table, with the prediction
+// made before each run and how the run compared with it.
+func WriteMarkdown(w io.Writer, res *Result) error {
+	fmt.Fprintln(w, "| series | tasks | distinct states | depth | time | peak heap | predicted states | actual/predicted | predicted time | actual/predicted |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, r := range res.Runs {
+		states := commas(r.Distinct)
+		if !r.Complete {
+			states = fmt.Sprintf("%s after level %d (partial: %s)", states, r.Depth, r.StopReason)
+		}
+		ps, sr, pt, tr := "-", "-", "-", "-"
+		if c := r.Check; c != nil {
+			ps = fmt.Sprintf("%.3g", c.PredictedStates)
+			if c.Partial {
+				ps = fmt.Sprintf("%.3g through level %d (%.3g in all)", c.PredictedStates, c.ThroughLevel, r.Prediction.Distinct)
+			}
+			sr, pt, tr = fmt.Sprintf("%.2f", c.StatesRatio), fmt.Sprintf("%.3gs", c.PredictedSeconds), fmt.Sprintf("%.2f", c.TimeRatio)
+		}
+		_, err := fmt.Fprintf(w, "| %s | %d | %s | %d | %.3gs | %.0f MiB | %s | %s | %s | %s |\n", r.Series().Label(), r.Tasks, states, r.Depth,
+			r.ElapsedSeconds, float64(r.PeakHeapBytes)/(1<<20), ps, sr, pt, tr)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commas formats n with thousands separators.
+func commas(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	var b []byte
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}

@@ -107,7 +107,7 @@ func Predict(runs []*Run, tasks, stateSize int) *Prediction {
 		beta = logPeak / lp
 	}
 	degScale := genPerState / perState[len(perState)-1]
-	cost := last.ElapsedSeconds / float64(max(last.Generated, 1))
+	cost := costPerGenerated(last)
 	heapScale := heapCalibration(last)
 
 	p := &Prediction{Tasks: tasks, From: from, Depth: depth}
@@ -171,6 +171,33 @@ func ratio(a, b float64) float64 {
 		return math.Inf(1)
 	}
 	return a / b
+}
+
+// minCostSpan is the shortest stretch of a run whose time per generated
+// state is trusted: shorter ones are dominated by start-up and scheduling.
+const minCostSpan = 0.2
+
+// costPerGenerated is the wall time per generated state of run r over the
+// levels after its peak, where the visited set is largest and no longer fits
+// in caches, as in most of a larger bound's run; the whole run's when that
+// stretch is too short to time.
+func costPerGenerated(r *Run) float64 {
+	whole := r.ElapsedSeconds / float64(max(r.Generated, 1))
+	peak := peakNew(r)
+	var start float64
+	var gen uint64
+	seen := false
+	for _, l := range r.Levels {
+		if seen {
+			gen += l.Generated
+		} else if l.New == peak {
+			seen, start = true, l.ElapsedSeconds
+		}
+	}
+	if span := r.ElapsedSeconds - start; seen && span >= minCostSpan && gen > 0 {
+		return span / float64(gen)
+	}
+	return whole
 }
 
 // profile returns the new states per level 0..Depth of a complete run.

@@ -33,10 +33,10 @@ func runGrowth(args []string, stdout, stderr io.Writer) int {
 	eachAction := fs.Bool("each-action", false, "also run each action set with each of its actions removed, to measure what enabling each action costs")
 	symmetry := fs.Bool("symmetry", false, "explore with symmetry reduction")
 	workers := fs.Int("workers", defaultWorkers(), "worker goroutines (results do not depend on it)")
-	outDir := fs.String("out", ".", "directory for growth.csv, growth-levels.csv, growth.json and the plots")
+	outDir := fs.String("out", ".", "directory for growth.csv, growth-levels.csv, growth.json, growth.md (a Markdown table) and the plots")
 	progress := fs.Duration("progress", 5*time.Second, "interval between progress lines when stderr is not a terminal (0: none)")
 	bf := addBudgetFlags(fs)
-	fs.Lookup("max-memory").Usage = "stop each run cleanly before the heap exceeds this, e.g. 8GiB (default: half the machine's memory; 0: no limit)"
+	fs.Lookup("max-memory").Usage = "stop each run cleanly before the heap exceeds this, e.g. 8GiB (default: half the machine's memory, at most 70% of what is available; 0: no limit)"
 	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
 		return c
 	}
@@ -62,7 +62,7 @@ func runGrowth(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "growth", err)
 	}
 	if !fs.Changed("max-memory") {
-		budget.maxMemory = halfMemory()
+		budget.maxMemory = defaultMemoryBudget()
 	}
 	if st, err := os.Stat(*outDir); err != nil || !st.IsDir() {
 		return usageError(stderr, "growth", fmt.Errorf("--out: directory %q does not exist", *outDir))
@@ -323,6 +323,7 @@ func writeGrowthFiles(dir string, rep growth.Report, res *growth.Result) ([]stri
 		{"growth.csv", func(w io.Writer) error { return growth.WriteCSV(w, res) }},
 		{"growth-levels.csv", func(w io.Writer) error { return growth.WriteLevelsCSV(w, res) }},
 		{"growth.json", func(w io.Writer) error { return growth.WriteJSON(w, rep) }},
+		{"growth.md", func(w io.Writer) error { return growth.WriteMarkdown(w, res) }},
 	} {
 		path := filepath.Join(dir, out.name)
 		if err := writeFile(path, out.write); err != nil {
@@ -356,23 +357,33 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// halfMemory is half the machine's memory, from /proc/meminfo, or 0 (no
-// limit) when it cannot be read.
-func halfMemory() uint64 {
+// defaultMemoryBudget is half the machine's memory but at most 70% of the
+// memory available now (the machine may be shared), from /proc/meminfo; 0
+// (no limit) when it cannot be read.
+func defaultMemoryBudget() uint64 {
 	data, err := os.ReadFile("/proc/meminfo")
 	if err != nil {
 		return 0
 	}
+	kb := map[string]uint64{}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-			kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				return 0
-			}
-			return kb * 1024 / 2
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64); err == nil {
+			kb[name] = n
 		}
 	}
-	return 0
+	total, avail := kb["MemTotal"], kb["MemAvailable"]
+	if total == 0 {
+		return 0
+	}
+	limit := total / 2
+	if avail > 0 {
+		limit = min(limit, avail*7/10)
+	}
+	return limit * 1024
 }
 
 func joinInts(xs []int) string {

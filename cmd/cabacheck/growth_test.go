@@ -24,7 +24,7 @@ func TestGrowthWritesFilesAndCountsEqualCheck(t *testing.T) {
 	if p, r := strings.Index(out, "tasks 4 seed: predicted"), strings.Index(out, "tasks 4 seed: 50,492"); p < 0 || r < 0 || p > r {
 		t.Errorf("the tasks 4 prediction is not printed before its result:\n%s", out)
 	}
-	for _, f := range []string{"growth.csv", "growth-levels.csv", "growth.json", "states-by-tasks.svg", "states-by-tasks.png", "states-per-level.svg", "states-per-level.png"} {
+	for _, f := range []string{"growth.csv", "growth-levels.csv", "growth.json", "growth.md", "states-by-tasks.svg", "states-by-tasks.png", "states-per-level.svg", "states-per-level.png"} {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s not written: %v", f, err)
 		}

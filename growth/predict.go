@@ -95,18 +95,19 @@ func Predict(runs []*Run, tasks, stateSize int) *Prediction {
 	logPeak := max(extrapolate(xs, logPeaks, x), logPeaks[len(logPeaks)-1])
 	genPerState := max(extrapolate(xs, perState, x), 1)
 
-	prof := profile(last)
-	logProf := make([]float64, len(prof))
-	for i, v := range prof {
-		logProf[i] = math.Log(v)
-	}
-	deg := outDegrees(last)
 	alpha := float64(depth) / float64(last.Depth)
 	beta := 1.0
 	if lp := logPeaks[len(logPeaks)-1]; lp > 0 {
 		beta = logPeak / lp
 	}
+	stretched := func(ys []float64, d float64) float64 { return lerp(ys, d/alpha) }
+	newStates := blend(base, x, func(r *Run) []float64 { return logs(profile(r)) }, func(d int) float64 {
+		return beta * stretched(logs(profile(last)), float64(d))
+	}, float64(peakLevel(last))*alpha)
 	degScale := genPerState / perState[len(perState)-1]
+	degrees := blend(base, x, func(r *Run) []float64 { return logs(outDegrees(r)) }, func(e int) float64 {
+		return math.Log(max(stretched(outDegrees(last), float64(e))*degScale, 1e-9))
+	}, float64(peakLevel(last))*alpha)
 	cost := costPerGenerated(last)
 	heapScale := heapCalibration(last)
 
@@ -116,11 +117,11 @@ func Predict(runs []*Run, tasks, stateSize int) *Prediction {
 	for d := 0; d <= depth; d++ {
 		n := 1.0
 		if d > 0 {
-			n = math.Exp(beta * lerp(logProf, float64(d)/alpha))
+			n = newStates(d)
 		}
 		gen := 0.0
 		if d > 0 {
-			gen = prevNew * lerp(deg, float64(d-1)/alpha) * degScale
+			gen = prevNew * degrees(d-1)
 		}
 		distinct += n
 		generated += gen
@@ -131,11 +132,63 @@ func Predict(runs []*Run, tasks, stateSize int) *Prediction {
 		prevNew = n
 	}
 	// The last level is expanded too, finding nothing new.
-	gen := prevNew * lerp(deg, float64(depth)/alpha) * degScale
+	gen := prevNew * degrees(depth)
 	generated += gen
 	seconds += gen * cost
 	p.Distinct, p.Generated, p.Seconds = distinct, generated, seconds
 	return p
+}
+
+// blend returns a per-level predictor of a log quantity. Up to level j, the
+// peak level of the smallest base run (where every base run still grows), it
+// extrapolates each level across the base runs, never below the largest
+// one's value; beyond j it uses the stretched profile far(d), corrected by
+// the ratio found at j, a correction that fades out by the predicted peak.
+func blend(base []*Run, x float64, per func(*Run) []float64, far func(int) float64, peak float64) func(int) float64 {
+	j := peakLevel(base[0])
+	var xs []float64
+	var ys [][]float64
+	for _, r := range base {
+		xs = append(xs, float64(r.Tasks))
+		ys = append(ys, per(r))
+	}
+	near := func(d int) float64 {
+		var col []float64
+		for _, y := range ys {
+			col = append(col, y[d])
+		}
+		return max(extrapolate(xs, col, x), col[len(col)-1])
+	}
+	shift := near(j) - far(j)
+	return func(d int) float64 {
+		if d <= j {
+			return math.Exp(near(d))
+		}
+		w := 0.0
+		if peak > float64(j) {
+			w = min(max((peak-float64(d))/(peak-float64(j)), 0), 1)
+		}
+		return math.Exp(far(d) + w*shift)
+	}
+}
+
+func logs(xs []float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, v := range xs {
+		out[i] = math.Log(max(v, 1e-9))
+	}
+	return out
+}
+
+// peakLevel is the level with the most new states.
+func peakLevel(r *Run) int {
+	best, at := uint64(0), 0
+	for _, l := range r.Levels {
+		if l.New > best {
+			best, at = l.New, l.Level
+		}
+	}
+	return at
 }
 
 // Compare sets run r against the prediction: totals for a complete run,

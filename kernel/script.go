@@ -182,6 +182,8 @@ func ParseOutput(r io.Reader) (*Output, error) {
 			} else {
 				o.Other = append(o.Other, msg)
 			}
+		case strings.HasPrefix(msg, "CRASH "):
+			o.Reports[cur] = append(o.Reports[cur], Report{Walk: cur, Step: last + 1, Line: "harness: " + msg})
 		case msg == "DONE":
 			o.Done = true
 		case strings.HasPrefix(msg, "KERNEL "):

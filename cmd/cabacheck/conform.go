@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"cabacheck/kernel"
@@ -144,6 +145,103 @@ func stripComments(s string) string {
 }
 
 func runConformVM(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "cabacheck conform vm: not yet")
-	return exitUsage
+	fs := newFlags("conform vm")
+	revision := fs.String("revision", "seed", "CABA revision whose kernel patch to test: seed, v3, v4 or fixed")
+	walks := fs.Int("walks", 50, "random walks replayed besides the counterexamples")
+	tasks := fs.Int("tasks", 6, "task budget of the random walks")
+	cexTasks := fs.Int("cex-tasks", 6, "task budget of the counterexample search")
+	seed := fs.Int64("seed", 1, "random seed of the walks")
+	maxLen := fs.Int("max-steps", 24, "syscall-level steps per walk")
+	flavors := fs.String("kernels", "kasan", "kernels to build and boot: tiny, kasan or tiny,kasan")
+	jobs := fs.Int("jobs", 0, "make -j (0: number of CPUs)")
+	outDir := fs.String("out", "conform-out", "directory for console logs and reproducers")
+	noInstall := fs.Bool("no-install", false, "do not apt-get install missing packages")
+	timeout := fs.Duration("timeout", 20*time.Minute, "limit per qemu boot")
+	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
+		return c
+	}
+	var fl []kernel.Flavor
+	for _, f := range strings.Split(*flavors, ",") {
+		switch strings.TrimSpace(f) {
+		case "tiny":
+			fl = append(fl, kernel.Tiny)
+		case "kasan":
+			fl = append(fl, kernel.KASAN)
+		default:
+			return usageError(stderr, "conform vm", fmt.Errorf("--kernels: unknown kernel %q (want tiny, kasan)", f))
+		}
+	}
+	if _, err := linux.ParseRevision(*revision); err != nil {
+		return usageError(stderr, "conform vm", err)
+	}
+	fmt.Fprintf(stdout, "cabacheck conform vm: revision %s, kernels %s, %d random walks (%d tasks, seed %d)\n", *revision, *flavors, *walks, *tasks, *seed)
+	res, err := kernel.RunVM(kernel.VMConfig{Revision: *revision, Walks: *walks, Tasks: *tasks, Seed: *seed, MaxLen: *maxLen,
+		Jobs: *jobs, Flavors: fl, Log: stdout, OutDir: *outDir, CexTasks: *cexTasks, Timeout: *timeout, NoInstall: *noInstall})
+	if err != nil {
+		fmt.Fprintf(stderr, "cabacheck conform vm: %v\n", err)
+		return exitUsage
+	}
+	code := exitOK
+	for _, fr := range res.Flavors {
+		fmt.Fprintf(stdout, "\n== %s %s kernel (%s) ==\n", res.Revision, fr.Kernel.Flavor, fr.Kernel.Image)
+		for _, c := range fr.Cex {
+			fmt.Fprintf(stdout, "\ncounterexample %s: %s\n", c.Invariant, c.ModelTrace)
+			if len(c.Walk.Ops) == 0 {
+				fmt.Fprintf(stdout, "  %s\n", c.Prediction)
+				continue
+			}
+			fmt.Fprintf(stdout, "  syscalls: %s\n", kernel.FormatOps(c.Walk.Ops))
+			fmt.Fprintf(stdout, "  model  (step %d): %s\n", c.ViolStep, c.Prediction)
+			if len(c.Result.Reports) == 0 {
+				fmt.Fprintf(stdout, "  kernel: no report\n")
+			}
+			for _, r := range c.Result.Reports {
+				fmt.Fprintf(stdout, "  kernel (step %d): %s\n", r.Step, r.Line)
+			}
+			before := c.Result.Compared
+			fmt.Fprintf(stdout, "  steps compared: %d, NScaba/tree mismatches before the report: %d\n", before, boolInt(c.Result.FailStep > 0))
+			if c.Result.FailStep > 0 || len(c.Result.Errors) > 0 {
+				fmt.Fprint(stdout, indentText(c.Result.Text()))
+			}
+		}
+		bad := 0
+		for i := range fr.Walks {
+			w := &fr.Walks[i]
+			if w.FailStep > 0 || (w.FirstReport > 0 && len(w.Errors) > 0) {
+				bad++
+				if bad <= 5 {
+					fmt.Fprintf(stdout, "\nMISMATCH in %s", w.Text())
+				}
+			}
+		}
+		withReport := 0
+		for _, w := range fr.Walks {
+			if w.FirstReport > 0 {
+				withReport++
+			}
+		}
+		fmt.Fprintf(stdout, "\n%s %s: %d walks + %d counterexamples, %d steps compared, %d mismatches, %d kernel report lines (%d walks with a report, %d not predicted by the model); boot+run %s\n",
+			res.Revision, fr.Kernel.Flavor, len(fr.Walks), len(fr.Cex), fr.Steps, fr.Mismatches, fr.Reports, withReport, fr.Unexpected, fr.Boot.Elapsed.Round(100*time.Millisecond))
+		if fr.ConsoleLog != "" {
+			fmt.Fprintf(stdout, "console log: %s\n", fr.ConsoleLog)
+		}
+		if fr.Mismatches > 0 || fr.Unexpected > 0 || fr.Boot.TimedOut {
+			code = exitViolation
+		}
+		if res.Revision == "fixed" && fr.Reports > 0 {
+			code = exitViolation
+		}
+	}
+	return code
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func indentText(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ") + "\n"
 }

@@ -549,8 +549,11 @@ static void do_step(int k, char *op, int a, int b)
 	settle_and_report(k);
 }
 
-static int run_script(FILE *f)
+static int progress_fd = -1;
+
+static int run_script(FILE *f, int skip)
 {
+	int walkno = 0, skipping = 0;
 	char line[2048];
 	int k = 0, a = 0, b = 0, inwalk = 0, havestep = 0;
 	char op[32] = "";
@@ -565,12 +568,23 @@ static int run_script(FILE *f)
 			}
 			if (inwalk)
 				end_walk();
+			inwalk = 0;
+			walkno++;
+			skipping = walkno <= skip;
+			if (skipping)
+				continue;
+			if (progress_fd >= 0) {
+				ssize_t w = write(progress_fd, &walkno, sizeof walkno);
+				(void)w;
+			}
 			out("WALK %s", name);
 			inwalk = begin_walk(name, n) == 0;
 			if (!inwalk) {
 				end_walk();
 				out("ERR %s cannot start", name);
 			}
+		} else if (skipping) {
+			continue;
 		} else if (!strncmp(line, "STEP ", 5)) {
 			a = b = 0;
 			op[0] = 0;
@@ -659,11 +673,49 @@ int main(int argc, char **argv)
 			out("KERNEL %s", buf);
 		}
 	}
-	out("START controller %d", controller_tid);
-	run_script(f);
-	if (as_init) {
-		sync();
-		reboot(RB_AUTOBOOT);
+	if (!as_init) {
+		out("START controller %d", controller_tid);
+		run_script(f, 0);
+		return 0;
 	}
+	/* as init: run the script in a worker; if a kernel bug kills it,
+	 * report the walk and go on with the next one */
+	int skip = 0;
+	for (;;) {
+		int p[2];
+		if (pipe(p) < 0)
+			break;
+		fflush(0);
+		pid_t w = fork();
+		if (w == 0) {
+			close(p[0]);
+			progress_fd = p[1];
+			controller_tid = (int)gettid_();
+			rewind(f);
+			out("START controller %d", controller_tid);
+			run_script(f, skip);
+			_exit(0);
+		}
+		close(p[1]);
+		int last = skip, n;
+		while (read(p[0], &n, sizeof n) == sizeof n)
+			last = n;
+		close(p[0]);
+		int st = 0;
+		for (;;) {
+			pid_t r = waitpid(-1, &st, __WALL);
+			if (r == w || (r < 0 && errno != EINTR))
+				break;
+		}
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			break;
+		out("CRASH walk %d: worker %s %d", last, WIFSIGNALED(st) ? "killed by signal" : "exited with", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+		skip = last;
+	}
+	/* reap whatever is left */
+	while (waitpid(-1, 0, __WALL | WNOHANG) > 0)
+		;
+	sync();
+	reboot(RB_AUTOBOOT);
 	return 0;
 }

@@ -1,0 +1,352 @@
+package kernel
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"cabacheck/explorer"
+	"cabacheck/invariants"
+	"cabacheck/spec/linux"
+	"cabacheck/traces"
+)
+
+// cpioEntry is one file of a newc archive.
+type cpioEntry struct {
+	Name  string
+	Mode  uint32 // with type bits
+	Data  []byte
+	Major uint32 // device numbers for character devices
+	Minor uint32
+}
+
+// WriteCpio writes an uncompressed newc archive (the initramfs format).
+func WriteCpio(w io.Writer, entries []cpioEntry) error {
+	var b bytes.Buffer
+	ino := uint32(1)
+	pad := func() {
+		for b.Len()%4 != 0 {
+			b.WriteByte(0)
+		}
+	}
+	add := func(e cpioEntry) {
+		name := e.Name + "\x00"
+		fmt.Fprintf(&b, "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+			ino, e.Mode, 0, 0, 1, 0, len(e.Data), 0, 0, e.Major, e.Minor, len(name), 0)
+		ino++
+		b.WriteString(name)
+		pad()
+		b.Write(e.Data)
+		pad()
+	}
+	for _, e := range entries {
+		add(e)
+	}
+	add(cpioEntry{Name: "TRAILER!!!"})
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// Initramfs builds an initramfs whose /init is the harness and whose
+// /script.txt is script.
+func Initramfs(path, harness, script string) error {
+	bin, err := os.ReadFile(harness)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return WriteCpio(f, []cpioEntry{
+		{Name: "dev", Mode: 0o40755},
+		{Name: "dev/console", Mode: 0o20600, Major: 5, Minor: 1},
+		{Name: "proc", Mode: 0o40555},
+		{Name: "init", Mode: 0o100755, Data: bin},
+		{Name: "script.txt", Mode: 0o100644, Data: []byte(script)},
+	})
+}
+
+// QemuRun is one boot.
+type QemuRun struct {
+	Console  string
+	Elapsed  time.Duration
+	TimedOut bool
+}
+
+// Boot runs kernel image with the initramfs under qemu (TCG) and returns the
+// console output. The harness reboots when done; -no-reboot makes qemu exit.
+func Boot(image, initrd string, extraAppend string, timeout time.Duration) (*QemuRun, error) {
+	qemu, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		return nil, fmt.Errorf("qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
+	}
+	args := []string{"-nographic", "-no-reboot", "-net", "none", "-m", "512M", "-smp", "1",
+		"-kernel", image, "-initrd", initrd,
+		"-append", strings.TrimSpace("console=ttyS0 panic=-1 oops=panic_on_warn=0 " + extraAppend)}
+	cmd := exec.Command(qemu, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdin = nil
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	r := &QemuRun{}
+	select {
+	case err = <-done:
+	case <-time.After(timeout):
+		_ = cmd.Process.Kill()
+		<-done
+		r.TimedOut = true
+		err = nil
+	}
+	r.Elapsed = time.Since(start)
+	r.Console = out.String()
+	return r, err
+}
+
+// VMConfig is a VM conformance run of one revision.
+type VMConfig struct {
+	Revision string
+	Walks    int   // random walks
+	Tasks    int   // task budget of the random walks
+	Seed     int64 // of the random walks
+	MaxLen   int
+	Jobs     int // make -j
+	Flavors  []Flavor
+	Log      io.Writer
+	OutDir   string // console logs and reproducers
+	// CexTasks is the task budget for the counterexample search.
+	CexTasks int
+	// Timeout per boot.
+	Timeout time.Duration
+	// NoInstall: do not run apt-get.
+	NoInstall bool
+}
+
+// CexReport is one counterexample replayed on a kernel.
+type CexReport struct {
+	Invariant  string
+	ModelTrace string // the model's actions
+	Walk       Walk
+	ViolStep   int    // the syscall-level step after which the model violates the invariant
+	Prediction string // what the model says goes wrong there
+	Result     WalkResult
+}
+
+// VMFlavorResult is the outcome on one kernel flavor.
+type VMFlavorResult struct {
+	Kernel     *Kernel
+	Boot       *QemuRun
+	Cex        []CexReport
+	Walks      []WalkResult
+	Steps      int // steps compared
+	Mismatches int // walks with an NScaba/tree mismatch before any report
+	Reports    int // kernel reports (all walks)
+	Unexpected int // reports in walks where the model predicts no dangling caba/use-after-free
+	Console    string
+	ConsoleLog string // path of the saved console log
+}
+
+// Counterexamples finds the shortest counterexample of each invariant for
+// the model and realises it as a syscall-level walk that still violates it.
+func Counterexamples(m *linux.Model, names []string, log io.Writer) ([]CexReport, error) {
+	var out []CexReport
+	for _, name := range names {
+		inv, ok := invariants.ByName(name)
+		if !ok {
+			return nil, fmt.Errorf("unknown invariant %s", name)
+		}
+		start := time.Now()
+		search, err := explorer.Run(m, explorer.Config{Checker: invariants.NewChecker(m.Options().Tasks, []invariants.Invariant{inv})})
+		if err != nil {
+			return nil, err
+		}
+		if len(search.Result.Violations) == 0 {
+			fmt.Fprintf(log, "%s: %s holds (%d states, %s)\n", m.Options().Revision, name, search.Result.Distinct, time.Since(start).Round(time.Millisecond))
+			continue
+		}
+		v := search.Result.Violations[0]
+		_, acts := search.Path(v.State)
+		tr, err := traces.Build(m, acts)
+		if err != nil {
+			return nil, err
+		}
+		tr.Explain(inv)
+		ops, k, err := RealizeViolation(m, acts, inv)
+		c := CexReport{Invariant: name, ModelTrace: tr.Summary(), ViolStep: k}
+		c.Prediction = strings.Join(tr.Failure, "; ")
+		if err != nil {
+			c.Prediction += " (not realisable at syscall level: " + err.Error() + ")"
+			out = append(out, c)
+			continue
+		}
+		ops = append(ops, Op{Kind: OpRead})
+		c.Walk = Walk{Name: fmt.Sprintf("cex-%s-%s", m.Options().Revision, name), Ops: ops,
+			Origin: fmt.Sprintf("shortest %s counterexample (%d model steps)", name, len(acts)), Model: tr.Summary(), Expect: c.Prediction}
+		fmt.Fprintf(log, "%s: %s counterexample, %d model steps -> %d syscall steps: %s\n", m.Options().Revision, name, len(acts), len(ops), FormatOps(ops))
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// VMResult is a VM run of one revision.
+type VMResult struct {
+	Revision string
+	Flavors  []*VMFlavorResult
+}
+
+// RunVM builds the revision's kernels, boots them under qemu with the
+// counterexamples and random walks, and compares.
+func RunVM(cfg VMConfig) (*VMResult, error) {
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if cfg.Jobs == 0 {
+		cfg.Jobs = runtime.NumCPU()
+	}
+	if len(cfg.Flavors) == 0 {
+		cfg.Flavors = []Flavor{KASAN}
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 20 * time.Minute
+	}
+	if cfg.MaxLen == 0 {
+		cfg.MaxLen = 24
+	}
+	if cfg.CexTasks == 0 {
+		cfg.CexTasks = 6
+	}
+	rev, err := linux.ParseRevision(cfg.Revision)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := PatchFor(cfg.Revision); err != nil {
+		return nil, err
+	}
+	if !cfg.NoInstall {
+		if err := EnsurePackages(cfg.Log); err != nil {
+			return nil, err
+		}
+	}
+	bin, err := BuildHarness()
+	if err != nil {
+		return nil, err
+	}
+	cexModel, err := linux.New(linux.Options{Tasks: cfg.CexTasks, Revision: rev, Actions: linux.DefaultActions})
+	if err != nil {
+		return nil, err
+	}
+	cexs, err := Counterexamples(cexModel, []string{"NoDanglingCaba", "NoUseAfterFree"}, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	walkModel, err := linux.New(linux.Options{Tasks: cfg.Tasks, Revision: rev, Actions: linux.AllActions})
+	if err != nil {
+		return nil, err
+	}
+	walks, err := RandomWalks(walkModel, cfg.Walks, cfg.Seed, cfg.MaxLen, "w")
+	if err != nil {
+		return nil, err
+	}
+	so := ScriptOptions{Caba: true, DelayMs: 40, TimeoutMs: 4000}
+	var script bytes.Buffer
+	var cexWalks []Walk
+	for _, c := range cexs {
+		if len(c.Walk.Ops) > 0 {
+			cexWalks = append(cexWalks, c.Walk)
+		}
+	}
+	if err := WriteScript(&script, cexModel, cexWalks, so); err != nil {
+		return nil, err
+	}
+	if err := WriteScript(&script, walkModel, walks, so); err != nil {
+		return nil, err
+	}
+	if cfg.OutDir != "" {
+		os.MkdirAll(cfg.OutDir, 0o755)
+		for _, w := range cexWalks {
+			if err := SaveReproducer(cfg.OutDir, cexModel, w, so, w.Origin+"\nmodel: "+w.Model+"\nexpect: "+w.Expect+"\n"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	res := &VMResult{Revision: cfg.Revision}
+	for _, f := range cfg.Flavors {
+		k, err := BuildKernel(cfg.Revision, f, cfg.Jobs, cfg.Log)
+		if err != nil {
+			return res, err
+		}
+		if k.Cached {
+			fmt.Fprintf(cfg.Log, "%s %s kernel: cached %s\n", cfg.Revision, f, k.Image)
+		}
+		initrd := filepath.Join(CacheDir(), "initrd-"+cfg.Revision+"-"+string(f)+".cpio")
+		if err := Initramfs(initrd, bin, script.String()); err != nil {
+			return res, err
+		}
+		fmt.Fprintf(cfg.Log, "booting %s %s kernel under qemu (TCG): %d counterexample(s), %d random walks\n", cfg.Revision, f, len(cexWalks), len(walks))
+		boot, err := Boot(k.Image, initrd, "kasan_multi_shot", cfg.Timeout)
+		if err != nil {
+			return res, err
+		}
+		fr := &VMFlavorResult{Kernel: k, Boot: boot, Console: boot.Console}
+		if cfg.OutDir != "" {
+			fr.ConsoleLog = filepath.Join(cfg.OutDir, fmt.Sprintf("console-%s-%s.log", cfg.Revision, f))
+			os.WriteFile(fr.ConsoleLog, []byte(boot.Console), 0o644)
+		}
+		out, err := ParseOutput(strings.NewReader(boot.Console))
+		if err != nil {
+			return res, err
+		}
+		judge := func(m *linux.Model, w Walk) WalkResult {
+			r := Compare(m, w, out, true)
+			// a mismatch after the first kernel report does not count
+			if r.FirstReport > 0 && r.FailStep > r.FirstReport {
+				r.FailStep = 0
+			}
+			fr.Steps += r.Compared
+			if r.FailStep > 0 {
+				fr.Mismatches++
+			}
+			fr.Reports += len(r.Reports)
+			if r.FirstReport > 0 && !predictsBug(r, r.FirstReport) {
+				fr.Unexpected++
+			}
+			return r
+		}
+		for _, c := range cexs {
+			if len(c.Walk.Ops) > 0 {
+				c.Result = judge(cexModel, c.Walk)
+			}
+			fr.Cex = append(fr.Cex, c)
+		}
+		for _, w := range walks {
+			fr.Walks = append(fr.Walks, judge(walkModel, w))
+		}
+		fmt.Fprintf(cfg.Log, "%s %s: boot+run %s%s\n", cfg.Revision, f, boot.Elapsed.Round(100*time.Millisecond), map[bool]string{true: " (timed out)", false: ""}[boot.TimedOut])
+		res.Flavors = append(res.Flavors, fr)
+	}
+	return res, nil
+}
+
+// predictsBug reports whether the model has a dangling caba or a corrupt
+// state at step k or before (so a kernel report there is the predicted bug).
+func predictsBug(r WalkResult, k int) bool {
+	for _, s := range r.Steps {
+		if s.Step <= k && (s.Dangling || s.Corrupt) {
+			return true
+		}
+	}
+	// steps after the last compared one: the model state there is unknown
+	return len(r.Steps) > 0 && k > r.Steps[len(r.Steps)-1].Step && (r.Steps[len(r.Steps)-1].Dangling || r.Steps[len(r.Steps)-1].Corrupt)
+}

@@ -86,7 +86,7 @@ func TestPredictionOfTasks4IsWithin2x(t *testing.T) {
 	for _, s := range []Series{seed, v3} {
 		runs := smallSweep(t).Of(s)
 		actual := runs[2]
-		p := Predict(runs[:2], 4, actual.StateSize)
+		p := Predict(runs[:2], 4, actual.StateSize, 2)
 		c := p.Compare(actual)
 		if c.StatesRatio < 0.5 || c.StatesRatio > 2 {
 			t.Errorf("%s: predicted %.0f states for tasks 4, actual %d", s.Label(), p.Distinct, actual.Distinct)
@@ -134,7 +134,7 @@ func TestBudgetStopsAPartialRunAndSkipsLargerBounds(t *testing.T) {
 
 func TestComparisonOfAPartialRunUsesItsLastLevel(t *testing.T) {
 	runs := smallSweep(t).Of(seed)
-	p := Predict(runs[:2], 4, runs[2].StateSize)
+	p := Predict(runs[:2], 4, runs[2].StateSize, 2)
 	model := linux.MustNew(linux.Options{Tasks: 4, Revision: linux.Seed, Actions: linux.DefaultActions})
 	search, err := explorer.Run(model, explorer.Config{Workers: 2, MaxDepth: 6})
 	if err != nil {

@@ -53,6 +53,10 @@ func (c *Comparison) Within(f float64) bool {
 // itself: the candidate record and its shard index.
 const candidateBytes = 28
 
+// roundCandidates is how many candidates one explorer worker buffers at most
+// (the explorer processes a level in rounds of that size).
+const roundCandidates = 1 << 21
+
 // minCalibrationHeap is the smallest modelled heap from which the ratio of
 // real heap to modelled heap is learnt; below it the runtime's own
 // allocations dominate.
@@ -65,8 +69,9 @@ const minCalibrationHeap = 32 << 20
 const maxBytesPerState = 32
 
 // Predict extrapolates bound tasks of a series from its complete smaller
-// bounds (runs, ascending). It returns nil when fewer than two are complete.
-func Predict(runs []*Run, tasks, stateSize int) *Prediction {
+// bounds (runs, ascending), for a run with the given workers. It returns nil
+// when fewer than two are complete.
+func Predict(runs []*Run, tasks, stateSize, workers int) *Prediction {
 	var base []*Run
 	for _, r := range runs {
 		if r.Complete && r.Tasks < tasks && r.Depth >= 1 {
@@ -126,7 +131,7 @@ func Predict(runs []*Run, tasks, stateSize int) *Prediction {
 		distinct += n
 		generated += gen
 		seconds += gen * cost
-		heap := heapScale*modelHeap(min(last.BytesPerState, maxBytesPerState), distinct, prevNew+n, gen, stateSize) + float64(8<<20)
+		heap := heapScale*modelHeap(min(last.BytesPerState, maxBytesPerState), distinct, prevNew+n, gen, stateSize, workers) + float64(8<<20)
 		p.Levels = append(p.Levels, PredictedLevel{Level: d, New: n, Distinct: distinct, Generated: generated, Seconds: seconds, HeapBytes: heap})
 		p.PeakHeapBytes = max(p.PeakHeapBytes, heap)
 		prevNew = n
@@ -285,9 +290,11 @@ func outDegrees(r *Run) []float64 {
 }
 
 // modelHeap is the memory the explorer holds at the end of a level: the
-// visited set and parent records, two levels of states and the candidates.
-func modelHeap(bytesPerState, distinct, levelStates, generated float64, stateSize int) float64 {
-	return bytesPerState*distinct + levelStates*float64(stateSize) + generated*float64(candidateBytes+stateSize)
+// visited set and parent records, two levels of states and the candidates
+// of one round.
+func modelHeap(bytesPerState, distinct, levelStates, generated float64, stateSize, workers int) float64 {
+	cands := min(generated, float64(roundCandidates*max(workers, 1)))
+	return bytesPerState*distinct + levelStates*float64(stateSize) + cands*float64(candidateBytes+stateSize)
 }
 
 // heapCalibration is the ratio of the real peak heap to the modelled one in
@@ -302,13 +309,13 @@ func heapCalibration(r *Run) float64 {
 		}
 		n := prof[l.Level]
 		distinct += n
-		peak = max(peak, modelHeap(min(r.BytesPerState, maxBytesPerState), distinct, prev+n, float64(l.Generated), r.StateSize))
+		peak = max(peak, modelHeap(min(r.BytesPerState, maxBytesPerState), distinct, prev+n, float64(l.Generated), r.StateSize, r.Workers))
 		prev = n
 	}
 	if peak < minCalibrationHeap || r.PeakHeapBytes == 0 {
 		return 2
 	}
-	return min(max(float64(r.PeakHeapBytes)/peak, 1), 4)
+	return min(max(float64(r.PeakHeapBytes)/peak, 0.5), 4)
 }
 
 // lerp interpolates ys (at 0, 1, 2, ...) at x, holding the ends.

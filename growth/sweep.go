@@ -3,6 +3,7 @@ package growth
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 
@@ -47,6 +48,7 @@ type Run struct {
 	Actions        string  `json:"actions"`
 	Symmetry       bool    `json:"symmetry"`
 	Tasks          int     `json:"tasks"`
+	Workers        int     `json:"workers"`
 	StateSize      int     `json:"state_size_bytes"`
 	Distinct       uint64  `json:"distinct_states"`
 	Generated      uint64  `json:"states_generated"`
@@ -81,7 +83,7 @@ type Budget struct {
 type Sweep struct {
 	Tasks   []int    // bounds, run in ascending order
 	Series  []Series // curves; every bound is run for each
-	Workers int
+	Workers int      // 0: runtime.NumCPU()
 	Budget  Budget
 	Context context.Context
 
@@ -109,6 +111,9 @@ func (sw Sweep) Run() (*Result, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if sw.Workers <= 0 {
+		sw.Workers = runtime.NumCPU()
+	}
 	tasks := slices.Clone(sw.Tasks)
 	slices.Sort(tasks)
 	tasks = slices.Compact(tasks)
@@ -130,7 +135,7 @@ func (sw Sweep) Run() (*Result, error) {
 			if err != nil {
 				return res, err
 			}
-			pred := Predict(res.Of(s), n, model.StateSize())
+			pred := Predict(res.Of(s), n, model.StateSize(), sw.Workers)
 			if sw.Before != nil {
 				sw.Before(s, n, pred)
 			}
@@ -193,7 +198,9 @@ func runOne(ctx context.Context, model *linux.Model, s Series, tasks int, sw Swe
 	if err != nil {
 		return nil, err
 	}
-	return fromResult(s, tasks, model.StateSize(), search.Result), nil
+	r := fromResult(s, tasks, model.StateSize(), search.Result)
+	r.Workers = sw.Workers
+	return r, nil
 }
 
 func fromResult(s Series, tasks, stateSize int, res explorer.Result) *Run {

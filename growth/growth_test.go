@@ -246,6 +246,10 @@ func TestCSVAndJSONHoldEveryRun(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
+	rep, again, err := ReadJSON(bytes.NewReader(buf.Bytes()))
+	if err != nil || len(again.Runs) != len(res.Runs) || again.Runs[3].Series() != res.Runs[3].Series() || rep.Command != "cabacheck growth --tasks 2..4" {
+		t.Errorf("ReadJSON did not restore the runs and their series: %v", err)
+	}
 	if len(back.Runs) != len(res.Runs) || back.Runs[5].Distinct != res.Runs[5].Distinct || len(back.TaskFits) != 2 ||
 		back.Runs[5].Prediction == nil || len(back.Runs[5].Levels) != len(res.Runs[5].Levels) {
 		t.Errorf("JSON round trip lost runs, levels, predictions or fits")

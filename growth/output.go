@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"cabacheck/spec/linux"
 )
 
 // Report is the JSON document of a sweep.
@@ -135,4 +137,27 @@ func commas(n uint64) string {
 		b = append(b, s[i])
 	}
 	return string(b)
+}
+
+// ReadJSON reads a report written by WriteJSON back into a Result, so that
+// tables and plots can be made again without exploring.
+func ReadJSON(r io.Reader) (Report, *Result, error) {
+	var rep Report
+	if err := json.NewDecoder(r).Decode(&rep); err != nil {
+		return rep, nil, fmt.Errorf("reading a growth report: %w", err)
+	}
+	res := &Result{}
+	for _, run := range rep.Runs {
+		rev, err := linux.ParseRevision(run.Revision)
+		if err != nil {
+			return rep, nil, fmt.Errorf("reading a growth report: %w", err)
+		}
+		acts, err := linux.ParseActions(run.Actions)
+		if err != nil {
+			return rep, nil, fmt.Errorf("reading a growth report: %w", err)
+		}
+		run.series = Series{Revision: rev, Actions: acts, Symmetry: run.Symmetry}
+		res.Runs = append(res.Runs, run)
+	}
+	return rep, res, nil
 }

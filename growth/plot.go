@@ -56,50 +56,72 @@ func StatesPlot(res *Result) (*plot.Plot, error) {
 	}
 	p := newLogPlot("Distinct states by task bound (log scale)", "tasks (init included)", "distinct states")
 	var minT, maxT int = math.MaxInt, 0
-	var partial, predicted plotter.XYs
+	maxY := 0.0
+	var anyPartial, anyPredicted bool
 	for i, s := range seriesOf(res) {
-		var pts plotter.XYs
+		var pts, partial, predicted plotter.XYs
 		for _, r := range res.Of(s) {
 			minT, maxT = min(minT, r.Tasks), max(maxT, r.Tasks)
+			xy := plotter.XY{X: float64(r.Tasks), Y: float64(r.Distinct)}
 			if r.Complete {
-				pts = append(pts, plotter.XY{X: float64(r.Tasks), Y: float64(r.Distinct)})
+				pts = append(pts, xy)
 			} else if r.Distinct > 0 {
-				partial = append(partial, plotter.XY{X: float64(r.Tasks), Y: float64(r.Distinct)})
+				partial = append(partial, xy)
 			}
 			if r.Prediction != nil && r.Prediction.Distinct >= 1 {
 				predicted = append(predicted, plotter.XY{X: float64(r.Tasks), Y: r.Prediction.Distinct})
 			}
 		}
-		if len(pts) == 0 {
+		for _, xys := range []plotter.XYs{pts, partial, predicted} {
+			for _, xy := range xys {
+				maxY = max(maxY, xy.Y)
+			}
+		}
+		if len(pts) > 0 {
+			line, sc, err := plotter.NewLinePoints(pts)
+			if err != nil {
+				return nil, err
+			}
+			line.Color, sc.Color = plotutil.Color(i), plotutil.Color(i)
+			line.Width = vg.Points(1.5)
+			sc.Shape = draw.CircleGlyph{}
+			p.Add(line, sc)
+			p.Legend.Add(s.Label(), line, sc)
+		}
+		for _, m := range []struct {
+			xys   plotter.XYs
+			glyph draw.GlyphDrawer
+			seen  *bool
+		}{{predicted, draw.CrossGlyph{}, &anyPredicted}, {partial, draw.RingGlyph{}, &anyPartial}} {
+			if len(m.xys) == 0 {
+				continue
+			}
+			sc, err := plotter.NewScatter(m.xys)
+			if err != nil {
+				return nil, err
+			}
+			sc.Shape, sc.Color, sc.Radius = m.glyph, plotutil.Color(i), vg.Points(5)
+			p.Add(sc)
+			*m.seen = true
+		}
+	}
+	for _, m := range []struct {
+		seen  bool
+		glyph draw.GlyphDrawer
+		label string
+	}{{anyPredicted, draw.CrossGlyph{}, "predicted before the run"}, {anyPartial, draw.RingGlyph{}, "stopped by a budget (states reached)"}} {
+		if !m.seen {
 			continue
 		}
-		line, sc, err := plotter.NewLinePoints(pts)
+		key, err := plotter.NewScatter(plotter.XYs{{X: 1, Y: 1}})
 		if err != nil {
 			return nil, err
 		}
-		line.Color, sc.Color = plotutil.Color(i), plotutil.Color(i)
-		line.Width = vg.Points(1.5)
-		sc.Shape = draw.CircleGlyph{}
-		p.Add(line, sc)
-		p.Legend.Add(s.Label(), line, sc)
+		key.Shape, key.Color, key.Radius = m.glyph, color.Black, vg.Points(5)
+		p.Legend.Add(m.label, key)
 	}
-	if len(predicted) > 0 {
-		sc, err := plotter.NewScatter(predicted)
-		if err != nil {
-			return nil, err
-		}
-		sc.Shape, sc.Color, sc.Radius = draw.CrossGlyph{}, color.Black, vg.Points(4)
-		p.Add(sc)
-		p.Legend.Add("predicted before the run", sc)
-	}
-	if len(partial) > 0 {
-		sc, err := plotter.NewScatter(partial)
-		if err != nil {
-			return nil, err
-		}
-		sc.Shape, sc.Color, sc.Radius = draw.RingGlyph{}, color.RGBA{R: 200, A: 255}, vg.Points(5)
-		p.Add(sc)
-		p.Legend.Add("stopped by a budget (states reached)", sc)
+	if maxY > 0 {
+		p.Y.Max = maxY * 4 // room for the legend
 	}
 	p.X.Min, p.X.Max = float64(minT)-0.3, float64(maxT)+0.3
 	p.X.Tick.Marker = integerTicks{}

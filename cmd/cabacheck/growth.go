@@ -35,6 +35,7 @@ func runGrowth(args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", defaultWorkers(), "worker goroutines (results do not depend on it)")
 	outDir := fs.String("out", ".", "directory for growth.csv, growth-levels.csv, growth.json, growth.md (a Markdown table) and the plots")
 	progress := fs.Duration("progress", 5*time.Second, "interval between progress lines when stderr is not a terminal (0: none)")
+	replot := fs.String("replot", "", "make the tables and plots again from a growth.json, without exploring")
 	bf := addBudgetFlags(fs)
 	fs.Lookup("max-memory").Usage = "stop each run cleanly before the heap exceeds this, e.g. 8GiB (default: half the machine's memory, at most 70% of what is available; 0: no limit)"
 	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
@@ -42,6 +43,9 @@ func runGrowth(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		return usageError(stderr, "growth", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if *replot != "" {
+		return replotGrowth(*replot, *outDir, stdout, stderr)
 	}
 	if *tasksFlag == "" {
 		return usageError(stderr, "growth", fmt.Errorf("--tasks is required, e.g. --tasks 3..6"))
@@ -152,6 +156,31 @@ func runGrowth(args []string, stdout, stderr io.Writer) int {
 	case slices.ContainsFunc(res.Runs, func(r *growth.Run) bool { return r.Budget != "" }):
 		return exitBudget
 	}
+	return exitOK
+}
+
+func replotGrowth(path, outDir string, stdout, stderr io.Writer) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return usageError(stderr, "growth", fmt.Errorf("--replot: %w", err))
+	}
+	rep, res, err := growth.ReadJSON(f)
+	f.Close()
+	if err != nil {
+		return usageError(stderr, "growth", fmt.Errorf("--replot %s: %w", path, err))
+	}
+	if st, err := os.Stat(outDir); err != nil || !st.IsDir() {
+		return usageError(stderr, "growth", fmt.Errorf("--out: directory %q does not exist", outDir))
+	}
+	fmt.Fprintf(stdout, "Runs of: %s\n\n", rep.Command)
+	printTable(stdout, res)
+	printFits(stdout, rep)
+	files, err := writeGrowthFiles(outDir, rep, res)
+	if err != nil {
+		fmt.Fprintf(stderr, "cabacheck growth: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "\nWrote %s\n", strings.Join(files, ", "))
 	return exitOK
 }
 

@@ -29,6 +29,17 @@ func TestGrowthWritesFilesAndCountsEqualCheck(t *testing.T) {
 			t.Errorf("%s not written: %v", f, err)
 		}
 	}
+	again := t.TempDir()
+	if code, out, stderr := runCmd("growth", "--replot", filepath.Join(dir, "growth.json"), "--out", again); code != exitOK || !strings.Contains(out, "50,492") {
+		t.Errorf("--replot: exit %d: %s%s", code, out, stderr)
+	}
+	for _, f := range []string{"growth.csv", "growth.md", "states-per-level.png"} {
+		a, _ := os.ReadFile(filepath.Join(dir, f))
+		b, err := os.ReadFile(filepath.Join(again, f))
+		if err != nil || (f != "states-per-level.png" && string(a) != string(b)) {
+			t.Errorf("--replot wrote a different %s: %v", f, err)
+		}
+	}
 	fh, err := os.Open(filepath.Join(dir, "growth.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +89,7 @@ func TestGrowthBadUsageExits2(t *testing.T) {
 		{"growth", "--tasks", "3", "--out", "/nonexistent-dir"},
 		{"growth", "--tasks", "3", "--workers", "0"},
 		{"growth", "--tasks", "3", "--max-memory", "1KiB"},
+		{"growth", "--replot", "/nonexistent.json"},
 	} {
 		code, _, stderr := runCmd(args...)
 		if code != exitUsage {

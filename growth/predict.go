@@ -113,7 +113,8 @@ func Predict(runs []*Run, tasks, stateSize, workers int) *Prediction {
 	degrees := blend(base, x, func(r *Run) []float64 { return logs(outDegrees(r)) }, func(e int) float64 {
 		return math.Log(max(stretched(outDegrees(last), float64(e))*degScale, 1e-9))
 	}, float64(peakLevel(last))*alpha)
-	cost := costPerGenerated(last)
+	// Generating, canonicalising and hashing a state is linear in its size.
+	cost := costPerGenerated(last) * float64(stateSize) / float64(max(last.StateSize, 1))
 	heapScale := heapCalibration(last)
 
 	p := &Prediction{Tasks: tasks, From: from, Depth: depth}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -194,6 +195,10 @@ func runOne(ctx context.Context, model *linux.Model, s Series, tasks int, sw Swe
 	if sw.Level != nil {
 		cfg.Level = func(ls explorer.LevelStats) { sw.Level(s, tasks, ls) }
 	}
+	// The previous run's memory is garbage now; collect it so that it does
+	// not count against this run's memory budget.
+	runtime.GC()
+	debug.FreeOSMemory()
 	search, err := explorer.Run(model, cfg)
 	if err != nil {
 		return nil, err

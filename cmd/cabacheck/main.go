@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"scenario":   {"run a scripted scenario file and print the tree after each step", runScenario},
 	"invariants": {"list the named invariants and groups", runInvariants},
 	"matrix":     {"check every revision against every CABA invariant (Markdown table or --json)", runMatrix},
+	"concern":    {"list the review concerns, or reproduce one (shortest trace or holds-up-to-N)", runConcern},
 	"conform":    {"replay model walks on the host kernel or a patched kernel under qemu", runConform},
 }
 

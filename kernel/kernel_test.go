@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"bytes"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -176,4 +177,23 @@ func TestHostConformance(t *testing.T) {
 		t.Errorf("only %d steps compared", res.Steps)
 	}
 	t.Logf("%d walks, %d steps compared, %d mismatches, %s", res.Walks, res.Steps, res.Mismatches, res.Elapsed)
+}
+
+// The stored counterexamples replay in the model, violate their invariant,
+// and realise as syscall walks that still do.
+func TestKnownCounterexamples(t *testing.T) {
+	for _, rev := range []linux.Revision{linux.Seed, linux.V3, linux.V4} {
+		_, cs, err := KnownCounterexamples(rev, 6, []string{"NoDanglingCaba", "NoUseAfterFree"}, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) == 0 {
+			t.Errorf("%s: no stored counterexample", rev)
+		}
+		for _, c := range cs {
+			if len(c.Walk.Ops) == 0 || c.ViolStep == 0 {
+				t.Errorf("%s %s: not realised: %s", rev, c.Invariant, c.Prediction)
+			}
+		}
+	}
 }

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"bytes"
+	"embed"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"cabacheck/explorer"
 	"cabacheck/invariants"
+	"cabacheck/spec"
 	"cabacheck/spec/linux"
 	"cabacheck/traces"
 )
@@ -132,6 +134,9 @@ type VMConfig struct {
 	Timeout time.Duration
 	// NoInstall: do not run apt-get.
 	NoInstall bool
+	// SearchCex: search counterexamples with the explorer instead of using
+	// the stored ones (kernel/cex).
+	SearchCex bool
 }
 
 // CexReport is one counterexample replayed on a kernel.
@@ -158,46 +163,147 @@ type VMFlavorResult struct {
 	ConsoleLog string // path of the saved console log
 }
 
-// Counterexamples finds the shortest counterexample of each invariant for
-// the model and realises it as a syscall-level walk that still violates it.
-func Counterexamples(m *linux.Model, names []string, log io.Writer) ([]CexReport, error) {
+// cexStages are the model instances searched for counterexamples, smallest
+// first: a violation found with fewer tasks or fewer optional actions is also
+// a behaviour of the full model, and these searches finish in seconds.
+var cexStages = []struct {
+	tasks int
+	acts  linux.ActionSet
+}{
+	{4, linux.Threads}, {4, linux.Threads | linux.Exec}, {4, linux.DefaultActions},
+	{5, linux.Threads}, {5, linux.Threads | linux.Exec}, {5, linux.Threads | linux.Subreaper}, {5, linux.Threads | linux.CloneParent},
+	{6, linux.Threads | linux.Subreaper}, {6, linux.Threads | linux.CloneParent},
+}
+
+// Counterexamples finds a short counterexample of each invariant for the
+// revision (searching the stages of cexStages up to maxTasks, each for at
+// most budget) and realises it as a syscall-level walk that still violates
+// it. The walk's model has maxTasks tasks and every default action.
+func Counterexamples(rev linux.Revision, maxTasks int, names []string, budget time.Duration, log io.Writer) (*linux.Model, []CexReport, error) {
+	full, err := linux.New(linux.Options{Tasks: maxTasks, Revision: rev, Actions: linux.DefaultActions})
+	if err != nil {
+		return nil, nil, err
+	}
 	var out []CexReport
 	for _, name := range names {
 		inv, ok := invariants.ByName(name)
 		if !ok {
-			return nil, fmt.Errorf("unknown invariant %s", name)
+			return nil, nil, fmt.Errorf("unknown invariant %s", name)
 		}
-		start := time.Now()
-		search, err := explorer.Run(m, explorer.Config{Checker: invariants.NewChecker(m.Options().Tasks, []invariants.Invariant{inv})})
-		if err != nil {
-			return nil, err
+		var acts []spec.Action
+		var where string
+		for _, st := range cexStages {
+			if st.tasks > maxTasks {
+				continue
+			}
+			m, err := linux.New(linux.Options{Tasks: st.tasks, Revision: rev, Actions: st.acts})
+			if err != nil {
+				return nil, nil, err
+			}
+			start := time.Now()
+			search, err := explorer.Run(m, explorer.Config{Checker: invariants.NewChecker(st.tasks, []invariants.Invariant{inv}), MaxTime: budget})
+			if err != nil {
+				return nil, nil, err
+			}
+			if len(search.Result.Violations) > 0 {
+				_, acts = search.Path(search.Result.Violations[0].State)
+				where = fmt.Sprintf("%d tasks, actions %s, %d states, %s", st.tasks, st.acts, search.Result.Distinct, time.Since(start).Round(time.Millisecond))
+				break
+			}
 		}
-		if len(search.Result.Violations) == 0 {
-			fmt.Fprintf(log, "%s: %s holds (%d states, %s)\n", m.Options().Revision, name, search.Result.Distinct, time.Since(start).Round(time.Millisecond))
+		if acts == nil {
+			fmt.Fprintf(log, "%s: no %s counterexample found up to %d tasks\n", rev, name, maxTasks)
 			continue
 		}
-		v := search.Result.Violations[0]
-		_, acts := search.Path(v.State)
-		tr, err := traces.Build(m, acts)
+		c, err := cexReport(full, name, acts, where, log)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		tr.Explain(inv)
-		ops, k, err := RealizeViolation(m, acts, inv)
-		c := CexReport{Invariant: name, ModelTrace: tr.Summary(), ViolStep: k}
-		c.Prediction = strings.Join(tr.Failure, "; ")
-		if err != nil {
-			c.Prediction += " (not realisable at syscall level: " + err.Error() + ")"
-			out = append(out, c)
-			continue
-		}
-		ops = append(ops, Op{Kind: OpRead})
-		c.Walk = Walk{Name: fmt.Sprintf("cex-%s-%s", m.Options().Revision, name), Ops: ops,
-			Origin: fmt.Sprintf("shortest %s counterexample (%d model steps)", name, len(acts)), Model: tr.Summary(), Expect: c.Prediction}
-		fmt.Fprintf(log, "%s: %s counterexample, %d model steps -> %d syscall steps: %s\n", m.Options().Revision, name, len(acts), len(ops), FormatOps(ops))
 		out = append(out, c)
 	}
-	return out, nil
+	return full, out, nil
+}
+
+// cexReport realises the model trace acts of a violation of invariant name.
+func cexReport(full *linux.Model, name string, acts []spec.Action, where string, log io.Writer) (CexReport, error) {
+	inv, ok := invariants.ByName(name)
+	if !ok {
+		return CexReport{}, fmt.Errorf("unknown invariant %s", name)
+	}
+	rev := full.Options().Revision
+	tr, err := traces.Build(full, acts)
+	if err != nil {
+		return CexReport{}, err
+	}
+	tr.Explain(inv)
+	ops, k, err := RealizeViolation(full, acts, inv)
+	c := CexReport{Invariant: name, ModelTrace: tr.Summary(), ViolStep: k}
+	c.Prediction = strings.Join(tr.Failure, "; ")
+	if tr.Steps[len(tr.Steps)-1].State.Corrupt {
+		c.Prediction = "use-after-free in the kernel (the model's state is corrupt) " + c.Prediction
+	}
+	if err != nil {
+		c.Prediction += " (not realisable at syscall level: " + err.Error() + ")"
+		return c, nil
+	}
+	ops = append(ops, Op{Kind: OpRead})
+	c.Walk = Walk{Name: fmt.Sprintf("cex-%s-%s", rev, name), Ops: ops,
+		Origin: fmt.Sprintf("%s counterexample (%d model steps; %s)", name, len(acts), where), Model: tr.Summary(), Expect: c.Prediction}
+	fmt.Fprintf(log, "%s: %s counterexample (%s), %d model steps -> %d syscall steps: %s\n", rev, name, where, len(acts), len(ops), FormatOps(ops))
+	return c, nil
+}
+
+// KnownCex holds counterexamples found earlier by Counterexamples
+// (kernel/cex/REV.txt: "INVARIANT: model actions" per line), so a VM run does
+// not have to search again.
+//
+//go:embed cex
+var KnownCex embed.FS
+
+// KnownCounterexamples returns the stored counterexamples of rev for names.
+func KnownCounterexamples(rev linux.Revision, maxTasks int, names []string, log io.Writer) (*linux.Model, []CexReport, error) {
+	full, err := linux.New(linux.Options{Tasks: maxTasks, Revision: rev, Actions: linux.DefaultActions})
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := KnownCex.ReadFile("cex/" + rev.String() + ".txt")
+	if err != nil {
+		return full, nil, nil
+	}
+	stored := map[string][]spec.Action{}
+	for _, l := range strings.Split(string(data), "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		i := strings.Index(l, ":")
+		if i < 0 {
+			return nil, nil, fmt.Errorf("cex/%s.txt: bad line %q", rev, l)
+		}
+		var acts []spec.Action
+		for _, f := range splitOps(l[i+1:]) {
+			a, err := linux.ParseAction(f)
+			if err != nil {
+				return nil, nil, fmt.Errorf("cex/%s.txt: %v", rev, err)
+			}
+			acts = append(acts, a)
+		}
+		stored[strings.TrimSpace(l[:i])] = acts
+	}
+	var out []CexReport
+	for _, name := range names {
+		acts, ok := stored[name]
+		if !ok {
+			fmt.Fprintf(log, "%s: no stored %s counterexample (search with --search-cex)\n", rev, name)
+			continue
+		}
+		c, err := cexReport(full, name, acts, "stored in kernel/cex", log)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cex/%s.txt %s: %v", rev, name, err)
+		}
+		out = append(out, c)
+	}
+	return full, out, nil
 }
 
 // VMResult is a VM run of one revision.
@@ -243,11 +349,14 @@ func RunVM(cfg VMConfig) (*VMResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	cexModel, err := linux.New(linux.Options{Tasks: cfg.CexTasks, Revision: rev, Actions: linux.DefaultActions})
-	if err != nil {
-		return nil, err
+	names := []string{"NoDanglingCaba", "NoUseAfterFree"}
+	var cexModel *linux.Model
+	var cexs []CexReport
+	if cfg.SearchCex {
+		cexModel, cexs, err = Counterexamples(rev, cfg.CexTasks, names, 60*time.Second, cfg.Log)
+	} else {
+		cexModel, cexs, err = KnownCounterexamples(rev, cfg.CexTasks, names, cfg.Log)
 	}
-	cexs, err := Counterexamples(cexModel, []string{"NoDanglingCaba", "NoUseAfterFree"}, cfg.Log)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,9 @@ package kernel
 import (
 	"bytes"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -195,5 +198,52 @@ func TestKnownCounterexamples(t *testing.T) {
 				t.Errorf("%s %s: not realised: %s", rev, c.Invariant, c.Prediction)
 			}
 		}
+	}
+}
+
+// The committed seed.patch is what PlaceSeed makes of the seed file (needs
+// the unpacked linux-source-6.1 in the cache and the shared seed file).
+func TestPlaceSeedReproducesPatch(t *testing.T) {
+	seed, err := os.ReadFile("../../shared/seeds/000_c40c8a83501ce52b.txt")
+	if err != nil {
+		t.Skip("seed file: ", err)
+	}
+	src := filepath.Join(CacheDir(), "src", "linux-source-6.1")
+	if _, err := os.Stat(filepath.Join(src, "kernel", "exit.c")); err != nil {
+		t.Skip("linux-source-6.1 not unpacked in the cache")
+	}
+	if _, err := exec.LookPath("diff"); err != nil {
+		t.Skip("no diff")
+	}
+	patch, pls, err := PlaceSeed(string(seed), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pls) != 14 {
+		t.Fatalf("%d hunks, want 14", len(pls))
+	}
+	for _, p := range pls {
+		if p.Error != "" || (p.Fuzz > 0 && p.File != "arch/ia64/kernel/mca.c") {
+			t.Errorf("hunk %d: %+v", p.Hunk, p)
+		}
+	}
+	want, _ := Patches.ReadFile("patches/seed.patch")
+	if patch != string(want) {
+		t.Errorf("PlaceSeed output differs from kernel/patches/seed.patch")
+	}
+}
+
+func TestParseStrippedDiff(t *testing.T) {
+	seed, err := os.ReadFile("../../shared/seeds/000_c40c8a83501ce52b.txt")
+	if err != nil {
+		t.Skip("seed file: ", err)
+	}
+	hs := ParseStrippedDiff(string(seed))
+	if len(hs) != 14 {
+		t.Fatalf("%d hunks", len(hs))
+	}
+	last := hs[len(hs)-1].Lines
+	if !strings.Contains(last[len(last)-1], "attach_pid(p, PIDTYPE_PGID);") {
+		t.Fatalf("last hunk runs into the commit message: %q", last[len(last)-1])
 	}
 }

@@ -64,6 +64,14 @@ func TestSweepCountsEqualSeparateChecks(t *testing.T) {
 		if sum != r.Distinct || r.Levels[len(r.Levels)-1].Distinct != r.Distinct {
 			t.Errorf("tasks %d %s: levels add up to %d, want %d", r.Tasks, r.Revision, sum, r.Distinct)
 		}
+		for i := 1; i < len(r.Levels); i++ {
+			if r.Levels[i].CPUSeconds < r.Levels[i-1].CPUSeconds || r.Levels[i].CPUSeconds > r.CPUSeconds {
+				t.Errorf("tasks %d %s: CPU time of level %d out of order", r.Tasks, r.Revision, i)
+			}
+		}
+		if r.Tasks == 4 && r.CPUSeconds <= 0 {
+			t.Errorf("tasks 4 %s: no CPU time recorded", r.Revision)
+		}
 	}
 }
 

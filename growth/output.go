@@ -50,23 +50,24 @@ func WriteJSON(w io.Writer, rep Report) error {
 func WriteCSV(w io.Writer, res *Result) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"revision", "actions", "symmetry", "tasks", "distinct_states", "states_generated", "depth",
-		"complete", "stop_reason", "elapsed_seconds", "peak_heap_bytes", "bytes_per_state",
+		"complete", "stop_reason", "elapsed_seconds", "cpu_seconds", "peak_heap_bytes", "bytes_per_state",
 		"predicted_states", "predicted_depth", "predicted_seconds", "predicted_peak_heap_bytes",
 		"compared_through_level", "predicted_states_through_level", "states_ratio",
-		"predicted_seconds_through_level", "time_ratio"})
+		"predicted_seconds_through_level", "time_ratio", "predicted_cpu_seconds_through_level", "cpu_ratio"})
 	for _, r := range res.Runs {
 		row := []string{r.Revision, r.Actions, strconv.FormatBool(r.Symmetry), strconv.Itoa(r.Tasks),
 			u(r.Distinct), u(r.Generated), strconv.Itoa(r.Depth), strconv.FormatBool(r.Complete), r.StopReason,
-			f(r.ElapsedSeconds), u(r.PeakHeapBytes), f(r.BytesPerState)}
+			f(r.ElapsedSeconds), f(r.CPUSeconds), u(r.PeakHeapBytes), f(r.BytesPerState)}
 		if p := r.Prediction; p != nil {
 			row = append(row, f(p.Distinct), strconv.Itoa(p.Depth), f(p.Seconds), f(p.PeakHeapBytes))
 		} else {
 			row = append(row, "", "", "", "")
 		}
 		if c := r.Check; c != nil {
-			row = append(row, strconv.Itoa(c.ThroughLevel), f(c.PredictedStates), f(c.StatesRatio), f(c.PredictedSeconds), f(c.TimeRatio))
+			row = append(row, strconv.Itoa(c.ThroughLevel), f(c.PredictedStates), f(c.StatesRatio), f(c.PredictedSeconds), f(c.TimeRatio),
+				f(c.PredictedCPU), f(c.CPURatio))
 		} else {
-			row = append(row, "", "", "", "", "")
+			row = append(row, "", "", "", "", "", "", "")
 		}
 		cw.Write(row)
 	}
@@ -79,7 +80,7 @@ func WriteCSV(w io.Writer, res *Result) error {
 func WriteLevelsCSV(w io.Writer, res *Result) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"revision", "actions", "symmetry", "tasks", "level", "new_states", "distinct_states", "frontier",
-		"states_generated", "duplicates", "elapsed_seconds", "heap_bytes", "predicted_new_states"})
+		"states_generated", "duplicates", "elapsed_seconds", "cpu_seconds", "heap_bytes", "predicted_new_states"})
 	for _, r := range res.Runs {
 		for _, l := range r.Levels {
 			pred := ""
@@ -88,7 +89,7 @@ func WriteLevelsCSV(w io.Writer, res *Result) error {
 			}
 			cw.Write([]string{r.Revision, r.Actions, strconv.FormatBool(r.Symmetry), strconv.Itoa(r.Tasks),
 				strconv.Itoa(l.Level), u(l.New), u(l.Distinct), u(l.Frontier), u(l.Generated), u(l.Duplicates),
-				f(l.ElapsedSeconds), u(l.HeapBytes), pred})
+				f(l.ElapsedSeconds), f(l.CPUSeconds), u(l.HeapBytes), pred})
 		}
 	}
 	cw.Flush()
@@ -102,23 +103,24 @@ func f(x float64) string { return fmt.Sprintf("%.6g", x) }
 // WriteMarkdown writes the runs as a Markdown table, with the prediction
 // made before each run and how the run compared with it.
 func WriteMarkdown(w io.Writer, res *Result) error {
-	fmt.Fprintln(w, "| series | tasks | distinct states | depth | time | peak heap | predicted states | actual/predicted | predicted time | actual/predicted |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| series | tasks | distinct states | depth | time | CPU time | peak heap | predicted states | actual/predicted | predicted time | actual/predicted | predicted CPU | actual/predicted |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range res.Runs {
 		states := commas(r.Distinct)
 		if !r.Complete {
 			states = fmt.Sprintf("%s after level %d (partial: %s)", states, r.Depth, r.StopReason)
 		}
-		ps, sr, pt, tr := "-", "-", "-", "-"
+		ps, sr, pt, tr, pc, cr := "-", "-", "-", "-", "-", "-"
 		if c := r.Check; c != nil {
+			pc, cr = fmt.Sprintf("%.3gs", c.PredictedCPU), fmt.Sprintf("%.2f", c.CPURatio)
 			ps = fmt.Sprintf("%.3g", c.PredictedStates)
 			if c.Partial {
 				ps = fmt.Sprintf("%.3g through level %d (%.3g in all)", c.PredictedStates, c.ThroughLevel, r.Prediction.Distinct)
 			}
 			sr, pt, tr = fmt.Sprintf("%.2f", c.StatesRatio), fmt.Sprintf("%.3gs", c.PredictedSeconds), fmt.Sprintf("%.2f", c.TimeRatio)
 		}
-		_, err := fmt.Fprintf(w, "| %s | %d | %s | %d | %.3gs | %.0f MiB | %s | %s | %s | %s |\n", r.Series().Label(), r.Tasks, states, r.Depth,
-			r.ElapsedSeconds, float64(r.PeakHeapBytes)/(1<<20), ps, sr, pt, tr)
+		_, err := fmt.Fprintf(w, "| %s | %d | %s | %d | %.3gs | %.3gs | %.0f MiB | %s | %s | %s | %s | %s | %s |\n", r.Series().Label(), r.Tasks, states, r.Depth,
+			r.ElapsedSeconds, r.CPUSeconds, float64(r.PeakHeapBytes)/(1<<20), ps, sr, pt, tr, pc, cr)
 		if err != nil {
 			return err
 		}

@@ -13,18 +13,20 @@ type Prediction struct {
 	Depth         int              `json:"depth"`
 	Generated     float64          `json:"states_generated"`
 	Seconds       float64          `json:"seconds"`
+	CPUSeconds    float64          `json:"cpu_seconds"`
 	PeakHeapBytes float64          `json:"peak_heap_bytes"`
 	Levels        []PredictedLevel `json:"levels"`
 }
 
 // PredictedLevel is the expected state of a run at the end of a level.
 type PredictedLevel struct {
-	Level     int     `json:"level"`
-	New       float64 `json:"new_states"`
-	Distinct  float64 `json:"distinct_states"`
-	Generated float64 `json:"states_generated"`
-	Seconds   float64 `json:"elapsed_seconds"`
-	HeapBytes float64 `json:"heap_bytes"`
+	Level      int     `json:"level"`
+	New        float64 `json:"new_states"`
+	Distinct   float64 `json:"distinct_states"`
+	Generated  float64 `json:"states_generated"`
+	Seconds    float64 `json:"elapsed_seconds"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+	HeapBytes  float64 `json:"heap_bytes"`
 }
 
 // Comparison sets a run against its prediction. Ratios are actual/predicted.
@@ -37,6 +39,9 @@ type Comparison struct {
 	PredictedSeconds float64 `json:"predicted_seconds"`
 	ActualSeconds    float64 `json:"actual_seconds"`
 	TimeRatio        float64 `json:"time_ratio"`
+	PredictedCPU     float64 `json:"predicted_cpu_seconds"`
+	ActualCPU        float64 `json:"actual_cpu_seconds"`
+	CPURatio         float64 `json:"cpu_ratio"`
 	PredictedHeap    float64 `json:"predicted_peak_heap_bytes"`
 	ActualHeap       float64 `json:"actual_peak_heap_bytes"`
 	HeapRatio        float64 `json:"heap_ratio"`
@@ -114,11 +119,13 @@ func Predict(runs []*Run, tasks, stateSize, workers int) *Prediction {
 		return math.Log(max(stretched(outDegrees(last), float64(e))*degScale, 1e-9))
 	}, float64(peakLevel(last))*alpha)
 	// Generating, canonicalising and hashing a state is linear in its size.
-	cost := costPerGenerated(last) * float64(stateSize) / float64(max(last.StateSize, 1))
+	sizeScale := float64(stateSize) / float64(max(last.StateSize, 1))
+	cost := costPerGenerated(last, func(l Level) float64 { return l.ElapsedSeconds }, last.ElapsedSeconds) * sizeScale
+	cpuCost := costPerGenerated(last, func(l Level) float64 { return l.CPUSeconds }, last.CPUSeconds) * sizeScale
 	heapScale := heapCalibration(last)
 
 	p := &Prediction{Tasks: tasks, From: from, Depth: depth}
-	var distinct, generated, seconds float64
+	var distinct, generated, seconds, cpu float64
 	prevNew := 0.0
 	for d := 0; d <= depth; d++ {
 		n := 1.0
@@ -132,8 +139,9 @@ func Predict(runs []*Run, tasks, stateSize, workers int) *Prediction {
 		distinct += n
 		generated += gen
 		seconds += gen * cost
+		cpu += gen * cpuCost
 		heap := heapScale*modelHeap(min(last.BytesPerState, maxBytesPerState), distinct, prevNew+n, gen, stateSize, workers) + float64(8<<20)
-		p.Levels = append(p.Levels, PredictedLevel{Level: d, New: n, Distinct: distinct, Generated: generated, Seconds: seconds, HeapBytes: heap})
+		p.Levels = append(p.Levels, PredictedLevel{Level: d, New: n, Distinct: distinct, Generated: generated, Seconds: seconds, CPUSeconds: cpu, HeapBytes: heap})
 		p.PeakHeapBytes = max(p.PeakHeapBytes, heap)
 		prevNew = n
 	}
@@ -141,7 +149,8 @@ func Predict(runs []*Run, tasks, stateSize, workers int) *Prediction {
 	gen := prevNew * degrees(depth)
 	generated += gen
 	seconds += gen * cost
-	p.Distinct, p.Generated, p.Seconds = distinct, generated, seconds
+	cpu += gen * cpuCost
+	p.Distinct, p.Generated, p.Seconds, p.CPUSeconds = distinct, generated, seconds, cpu
 	return p
 }
 
@@ -205,6 +214,7 @@ func (p *Prediction) Compare(r *Run) *Comparison {
 		c.ThroughLevel = r.Depth
 		c.PredictedStates, c.PredictedSeconds, c.PredictedHeap = p.Distinct, p.Seconds, p.PeakHeapBytes
 		c.ActualSeconds = r.ElapsedSeconds
+		c.PredictedCPU, c.ActualCPU = p.CPUSeconds, r.CPUSeconds
 	} else {
 		c.Partial = true
 		lastLevel := Level{}
@@ -212,15 +222,16 @@ func (p *Prediction) Compare(r *Run) *Comparison {
 			lastLevel = r.Levels[len(r.Levels)-1]
 		}
 		c.ThroughLevel = lastLevel.Level
-		c.ActualSeconds = lastLevel.ElapsedSeconds
+		c.ActualSeconds, c.ActualCPU = lastLevel.ElapsedSeconds, lastLevel.CPUSeconds
 		d := min(c.ThroughLevel, len(p.Levels)-1)
-		c.PredictedStates, c.PredictedSeconds = p.Levels[d].Distinct, p.Levels[d].Seconds
+		c.PredictedStates, c.PredictedSeconds, c.PredictedCPU = p.Levels[d].Distinct, p.Levels[d].Seconds, p.Levels[d].CPUSeconds
 		for _, pl := range p.Levels[:d+1] {
 			c.PredictedHeap = max(c.PredictedHeap, pl.HeapBytes)
 		}
 	}
 	c.StatesRatio = ratio(c.ActualStates, c.PredictedStates)
 	c.TimeRatio = ratio(c.ActualSeconds, c.PredictedSeconds)
+	c.CPURatio = ratio(c.ActualCPU, c.PredictedCPU)
 	c.HeapRatio = ratio(c.ActualHeap, c.PredictedHeap)
 	return c
 }
@@ -236,12 +247,12 @@ func ratio(a, b float64) float64 {
 // state is trusted: shorter ones are dominated by start-up and scheduling.
 const minCostSpan = 0.2
 
-// costPerGenerated is the wall time per generated state of run r over the
-// levels after its peak, where the visited set is largest and no longer fits
-// in caches, as in most of a larger bound's run; the whole run's when that
-// stretch is too short to time.
-func costPerGenerated(r *Run) float64 {
-	whole := r.ElapsedSeconds / float64(max(r.Generated, 1))
+// costPerGenerated is the time (read from each level by at, total for the
+// run) per generated state of run r over the levels after its peak, where
+// the visited set is largest and no longer fits in caches, as in most of a
+// larger bound's run; the whole run's when that stretch is too short to time.
+func costPerGenerated(r *Run, at func(Level) float64, total float64) float64 {
+	whole := total / float64(max(r.Generated, 1))
 	peak := peakNew(r)
 	var start float64
 	var gen uint64
@@ -250,10 +261,10 @@ func costPerGenerated(r *Run) float64 {
 		if seen {
 			gen += l.Generated
 		} else if l.New == peak {
-			seen, start = true, l.ElapsedSeconds
+			seen, start = true, at(l)
 		}
 	}
-	if span := r.ElapsedSeconds - start; seen && span >= minCostSpan && gen > 0 {
+	if span := total - start; seen && span >= minCostSpan && gen > 0 {
 		return span / float64(gen)
 	}
 	return whole

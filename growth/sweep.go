@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"syscall"
 	"time"
 
 	"cabacheck/explorer"
@@ -40,6 +41,7 @@ type Level struct {
 	Generated      uint64  `json:"states_generated"`
 	Duplicates     uint64  `json:"duplicates"`
 	ElapsedSeconds float64 `json:"elapsed_seconds"`
+	CPUSeconds     float64 `json:"cpu_seconds"` // the process's CPU time since the run started
 	HeapBytes      uint64  `json:"heap_bytes"`
 }
 
@@ -58,6 +60,7 @@ type Run struct {
 	StopReason     string  `json:"stop_reason"`
 	Budget         string  `json:"budget,omitempty"`
 	ElapsedSeconds float64 `json:"elapsed_seconds"`
+	CPUSeconds     float64 `json:"cpu_seconds"` // the process's CPU time: unlike wall time, other jobs barely change it
 	PeakHeapBytes  uint64  `json:"peak_heap_bytes"`
 	BytesPerState  float64 `json:"bytes_per_state"`
 	Levels         []Level `json:"levels"`
@@ -192,19 +195,30 @@ func runOne(ctx context.Context, model *linux.Model, s Series, tasks int, sw Swe
 		MaxTime:   sw.Budget.MaxTime,
 		MaxMemory: sw.Budget.MaxMemory,
 	}
-	if sw.Level != nil {
-		cfg.Level = func(ls explorer.LevelStats) { sw.Level(s, tasks, ls) }
+	var cpu []float64 // CPU seconds at the end of each level
+	cfg.Level = func(ls explorer.LevelStats) {
+		cpu = append(cpu, cpuSeconds())
+		if sw.Level != nil {
+			sw.Level(s, tasks, ls)
+		}
 	}
 	// The previous run's memory is garbage now; collect it so that it does
 	// not count against this run's memory budget.
 	runtime.GC()
 	debug.FreeOSMemory()
+	cpu0 := cpuSeconds()
 	search, err := explorer.Run(model, cfg)
 	if err != nil {
 		return nil, err
 	}
 	r := fromResult(s, tasks, model.StateSize(), search.Result)
 	r.Workers = sw.Workers
+	r.CPUSeconds = cpuSeconds() - cpu0
+	for i := range r.Levels {
+		if i < len(cpu) {
+			r.Levels[i].CPUSeconds = cpu[i] - cpu0
+		}
+	}
 	return r, nil
 }
 
@@ -227,4 +241,13 @@ func fromResult(s Series, tasks, stateSize int, res explorer.Result) *Run {
 		r.PeakHeapBytes = max(r.PeakHeapBytes, ls.HeapBytes)
 	}
 	return r
+}
+
+// cpuSeconds is the CPU time (user and system) the process has used.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }

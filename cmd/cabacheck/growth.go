@@ -245,8 +245,8 @@ func describePrediction(s growth.Series, n int, p *growth.Prediction, b budget) 
 	if p == nil {
 		return head + " no prediction (needs two complete smaller bounds)"
 	}
-	line := fmt.Sprintf("%s predicted %s states, depth %d, %s, peak heap %s (from tasks %s)", head,
-		approx(p.Distinct), p.Depth, seconds(p.Seconds), bytesString(p.PeakHeapBytes), joinInts(p.From))
+	line := fmt.Sprintf("%s predicted %s states, depth %d, %s (CPU %s), peak heap %s (from tasks %s)", head,
+		approx(p.Distinct), p.Depth, seconds(p.Seconds), seconds(p.CPUSeconds), bytesString(p.PeakHeapBytes), joinInts(p.From))
 	var over []string
 	if b.maxStates > 0 && p.Distinct > float64(b.maxStates) {
 		over = append(over, "--max-states")
@@ -265,8 +265,8 @@ func describePrediction(s growth.Series, n int, p *growth.Prediction, b budget) 
 
 func describeRun(r *growth.Run) string {
 	s := r.Series()
-	line := fmt.Sprintf("tasks %d %s: %s distinct states, %s generated, depth %d, %s, peak heap %s",
-		r.Tasks, s.Label(), commas(r.Distinct), commas(r.Generated), r.Depth, seconds(r.ElapsedSeconds), bytesString(float64(r.PeakHeapBytes)))
+	line := fmt.Sprintf("tasks %d %s: %s distinct states, %s generated, depth %d, %s (CPU %s), peak heap %s",
+		r.Tasks, s.Label(), commas(r.Distinct), commas(r.Generated), r.Depth, seconds(r.ElapsedSeconds), seconds(r.CPUSeconds), bytesString(float64(r.PeakHeapBytes)))
 	if !r.Complete {
 		if r.Budget != "" {
 			line += fmt.Sprintf("; PARTIAL: stopped by --%s after level %d", r.Budget, r.Depth)
@@ -279,29 +279,31 @@ func describeRun(r *growth.Run) string {
 		if c.Partial {
 			what = fmt.Sprintf("prediction through level %d", c.ThroughLevel)
 		}
-		line += fmt.Sprintf("\n  %s: %s states (actual x%.2f), %s (actual x%.2f), peak heap %s (actual x%.2f)",
-			what, approx(c.PredictedStates), c.StatesRatio, seconds(c.PredictedSeconds), c.TimeRatio, bytesString(c.PredictedHeap), c.HeapRatio)
+		line += fmt.Sprintf("\n  %s: %s states (actual x%.2f), %s (actual x%.2f), CPU %s (actual x%.2f), peak heap %s (actual x%.2f)",
+			what, approx(c.PredictedStates), c.StatesRatio, seconds(c.PredictedSeconds), c.TimeRatio,
+			seconds(c.PredictedCPU), c.CPURatio, bytesString(c.PredictedHeap), c.HeapRatio)
 	}
 	return line
 }
 
 func printTable(w io.Writer, res *growth.Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "series\ttasks\tdistinct states\tdepth\ttime\tpeak heap\tpredicted states\tactual/pred\tpredicted time\tactual/pred\t")
+	fmt.Fprintln(tw, "series\ttasks\tdistinct states\tdepth\ttime\tpeak heap\tpredicted states\tactual/pred\tpredicted time\tactual/pred\tCPU actual/pred\t")
 	for _, r := range res.Runs {
 		states := commas(r.Distinct)
 		if !r.Complete {
 			states = "≥" + states + " (partial)"
 		}
-		ps, sr, pt, tr := "-", "-", "-", "-"
+		ps, sr, pt, tr, cr := "-", "-", "-", "-", "-"
 		if c := r.Check; c != nil {
 			ps, sr, pt, tr = approx(c.PredictedStates), fmt.Sprintf("%.2f", c.StatesRatio), seconds(c.PredictedSeconds), fmt.Sprintf("%.2f", c.TimeRatio)
+			cr = fmt.Sprintf("%.2f", c.CPURatio)
 			if c.Partial {
 				ps += fmt.Sprintf(" @L%d", c.ThroughLevel)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Series().Label(), r.Tasks, states, r.Depth,
-			seconds(r.ElapsedSeconds), bytesString(float64(r.PeakHeapBytes)), ps, sr, pt, tr)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Series().Label(), r.Tasks, states, r.Depth,
+			seconds(r.ElapsedSeconds), bytesString(float64(r.PeakHeapBytes)), ps, sr, pt, tr, cr)
 	}
 	tw.Flush()
 }

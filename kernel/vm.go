@@ -420,7 +420,7 @@ func RunVM(cfg VMConfig) (*VMResult, error) {
 		judge := func(m *linux.Model, w Walk) WalkResult {
 			r := Compare(m, w, out, true)
 			// a mismatch after the first kernel report does not count
-			if r.FirstReport > 0 && r.FailStep > r.FirstReport {
+			if r.FirstReport > 0 && r.FailStep >= r.FirstReport {
 				r.FailStep = 0
 			}
 			fr.Steps += r.Compared

@@ -156,6 +156,20 @@ func patchedTree(pristine, rev string, patch []byte, log io.Writer) (string, err
 	return dir, os.WriteFile(filepath.Join(dir, ".patched"), nil, 0o644)
 }
 
+// CachedKernel returns the revision's kernel if it was built before.
+func CachedKernel(rev string, f Flavor) (*Kernel, bool) {
+	patch, err := PatchFor(rev)
+	if err != nil {
+		return nil, false
+	}
+	key := rev + "-" + string(f) + "-" + shortHash(patch, []byte(ConfigFragment(f)))
+	out := filepath.Join(CacheDir(), "kernels", key)
+	if _, err := os.Stat(filepath.Join(out, ".built")); err != nil {
+		return nil, false
+	}
+	return &Kernel{Revision: rev, Flavor: f, Image: filepath.Join(out, "arch/x86/boot/bzImage"), Dir: out, Cached: true}, true
+}
+
 // BuildKernel builds (or reuses) the revision's kernel of the given flavor.
 // The build directory is keyed by a hash of patch and configuration, so a
 // second run reuses the image. Progress lines go to log.

@@ -247,3 +247,47 @@ func TestParseStrippedDiff(t *testing.T) {
 		t.Fatalf("last hunk runs into the commit message: %q", last[len(last)-1])
 	}
 }
+
+// The seed counterexample on an already built seed kernel (tiny or KASAN):
+// no mismatch before step 9, a kernel report at step 9. Skipped unless the
+// kernel is in the cache (a build takes minutes) and qemu is installed.
+func TestVMSeedCounterexample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		t.Skip("no qemu")
+	}
+	var fl []Flavor
+	for _, f := range []Flavor{KASAN, Tiny} {
+		if _, ok := CachedKernel("seed", f); ok {
+			fl = append(fl, f)
+			break
+		}
+	}
+	if len(fl) == 0 {
+		t.Skip("no seed kernel in the cache (cabacheck conform vm --revision seed builds one)")
+	}
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("no gcc")
+	}
+	res, err := RunVM(VMConfig{Revision: "seed", Walks: 5, Tasks: 6, Seed: 3, Flavors: fl, NoInstall: true, Timeout: 5 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := res.Flavors[0]
+	if len(fr.Cex) == 0 {
+		t.Fatal("no counterexample replayed")
+	}
+	c := fr.Cex[0]
+	if c.Result.FirstReport != c.ViolStep || c.ViolStep != 9 {
+		t.Errorf("report at step %d, model violation at step %d:\n%s", c.Result.FirstReport, c.ViolStep, c.Result.Text())
+	}
+	if c.Result.Compared < 8 || c.Result.FailStep != 0 {
+		t.Errorf("mismatch before the report:\n%s", c.Result.Text())
+	}
+	if fr.Mismatches != 0 || fr.Unexpected != 0 {
+		t.Errorf("%d mismatches, %d unexpected reports", fr.Mismatches, fr.Unexpected)
+	}
+	t.Logf("%s: report %q; %d steps compared; boot %s", fr.Kernel.Flavor, c.Result.Reports[0].Line, fr.Steps, fr.Boot.Elapsed)
+}

@@ -2,6 +2,7 @@ package findings
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"cabacheck/spec/linux"
@@ -9,17 +10,41 @@ import (
 
 const concernDir = "../testdata/concerns"
 
+var (
+	concernOnce    sync.Once
+	concernResults []*Result
+	concernErr     error
+)
+
+// allConcerns decides the whole catalogue once per test binary (the
+// regeneration test renders the same results).
+func allConcerns(t *testing.T) []*Result {
+	t.Helper()
+	concernOnce.Do(func() {
+		for _, c := range Catalogue() {
+			r, err := c.Run(concernDir, RunConfig{Workers: 2})
+			if err != nil {
+				concernErr = err
+				return
+			}
+			concernResults = append(concernResults, r)
+		}
+	})
+	if concernErr != nil {
+		t.Fatal(concernErr)
+	}
+	return concernResults
+}
+
 // TestConcernsReproduce decides every concern of the catalogue and checks
 // that the checker reproduces its expected verdict (and, for violations,
 // the expected shortest-trace length, and that the trace's last state
 // really fails the check).
 func TestConcernsReproduce(t *testing.T) {
-	for _, c := range Catalogue() {
+	results := allConcerns(t)
+	for i, c := range Catalogue() {
+		res := results[i]
 		t.Run(c.Name, func(t *testing.T) {
-			res, err := c.Run(concernDir, RunConfig{Workers: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
 			if len(res.Outcomes) != len(c.Expect) {
 				t.Fatalf("%d outcomes for %d expectations", len(res.Outcomes), len(c.Expect))
 			}

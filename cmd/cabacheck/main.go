@@ -34,6 +34,7 @@ var commands = map[string]command{
 	"invariants": {"list the named invariants and groups", runInvariants},
 	"matrix":     {"check every revision against every CABA invariant (Markdown table or --json)", runMatrix},
 	"concern":    {"list the review concerns, or reproduce one (shortest trace or holds-up-to-N)", runConcern},
+	"findings":   {"regenerate docs/findings.md (matrix, concerns, fix verification)", runFindings},
 	"conform":    {"replay model walks on the host kernel or a patched kernel under qemu", runConform},
 }
 

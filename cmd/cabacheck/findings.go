@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"cabacheck/findings"
+)
+
+func runFindings(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("findings")
+	out := fs.String("out", "docs/findings.md", "the document to write")
+	recPath := fs.String("record", "", "the record of long explorations (default: findings.json beside --out)")
+	check := fs.Bool("check", false, "do not write: exit 1 if --out differs from a regeneration")
+	refresh := fs.Bool("refresh", false, "rerun the long explorations (minutes to hours) and rewrite the record first")
+	addMatrix := fs.StringArray("add-matrix", nil, "with --refresh: take the matrix of this bound from FILE (output of 'cabacheck matrix --json') instead of running it")
+	matrixTasks := fs.String("matrix-tasks", "5,6", "with --refresh: bounds of the revision matrices")
+	fixedTasks := fs.String("fixed-tasks", "2,3,4,5,6", "with --refresh: bounds of the fixed-revision verification")
+	completeUpTo := fs.Int("complete-up-to", 5, "with --refresh: explore bounds up to this completely; larger ones within the budget below")
+	largeDepth := fs.Int("large-max-depth", 12, "with --refresh: BFS depth budget above --complete-up-to")
+	largeMem := fs.String("large-max-memory", "10GiB", "with --refresh: heap budget above --complete-up-to")
+	dir := fs.String("dir", "", "directory of the concern scenarios (default: testdata/concerns of the repository)")
+	workers := fs.Int("workers", defaultWorkers(), "worker goroutines (results do not depend on it)")
+	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
+		return c
+	}
+	if fs.NArg() > 0 {
+		return usageError(stderr, "findings", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if *recPath == "" {
+		*recPath = filepath.Join(filepath.Dir(*out), "findings.json")
+	}
+	if *dir == "" {
+		d, err := findings.LocateConcernDir()
+		if err != nil {
+			return usageError(stderr, "findings", err)
+		}
+		*dir = d
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rc := findings.RunConfig{Workers: *workers, Context: ctx}
+	if *refresh {
+		cfg := findings.RefreshConfig{CompleteUpTo: *completeUpTo, Large: findings.Budget{MaxDepth: *largeDepth}}
+		var err error
+		if cfg.MatrixTasks, err = parseInts(*matrixTasks); err != nil {
+			return usageError(stderr, "findings", fmt.Errorf("--matrix-tasks: %w", err))
+		}
+		if cfg.FixedTasks, err = parseInts(*fixedTasks); err != nil {
+			return usageError(stderr, "findings", fmt.Errorf("--fixed-tasks: %w", err))
+		}
+		if cfg.Large.MaxMemory, err = parseBytes(*largeMem); err != nil {
+			return usageError(stderr, "findings", fmt.Errorf("--large-max-memory: %w", err))
+		}
+		given := map[int]*findings.Matrix{}
+		for _, p := range *addMatrix {
+			m, err := readMatrix(p)
+			if err != nil {
+				return usageError(stderr, "findings", fmt.Errorf("--add-matrix: %w", err))
+			}
+			given[m.Tasks] = m
+		}
+		var run []int
+		for _, n := range cfg.MatrixTasks {
+			if given[n] == nil {
+				run = append(run, n)
+			}
+		}
+		all := cfg.MatrixTasks
+		cfg.MatrixTasks = run
+		rec, err := findings.Refresh(cfg, rc, func(s string) { fmt.Fprintln(stderr, s) })
+		if err != nil {
+			fmt.Fprintf(stderr, "cabacheck findings: %v\n", err)
+			return exitUsage
+		}
+		ran := rec.Matrices
+		rec.Matrices = nil
+		for _, n := range all {
+			if m := given[n]; m != nil {
+				rec.Matrices = append(rec.Matrices, m)
+				continue
+			}
+			rec.Matrices = append(rec.Matrices, ran[0])
+			ran = ran[1:]
+		}
+		rec.Settings.MatrixTasks = all
+		if err := rec.Write(*recPath); err != nil {
+			fmt.Fprintf(stderr, "cabacheck findings: %v\n", err)
+			return exitUsage
+		}
+	}
+	rec, err := findings.ReadRecord(*recPath)
+	if err != nil {
+		return usageError(stderr, "findings", fmt.Errorf("%v (make it with --refresh)", err))
+	}
+	doc, err := findings.Generate(rec, *dir, rc)
+	if err != nil {
+		fmt.Fprintf(stderr, "cabacheck findings: %v\n", err)
+		return exitUsage
+	}
+	if *check {
+		old, err := os.ReadFile(*out)
+		if err != nil {
+			return usageError(stderr, "findings", err)
+		}
+		if string(old) != doc {
+			fmt.Fprintf(stdout, "%s differs from a regeneration (run '%s')\n", *out, findings.GenerateCommand)
+			return exitViolation
+		}
+		fmt.Fprintf(stdout, "%s is up to date\n", *out)
+		return exitOK
+	}
+	if err := os.WriteFile(*out, []byte(doc), 0o644); err != nil {
+		fmt.Fprintf(stderr, "cabacheck findings: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", *out)
+	return exitOK
+}
+
+func readMatrix(path string) (*findings.Matrix, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m findings.Matrix
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &m, nil
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

@@ -1,0 +1,154 @@
+package findings
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"cabacheck/invariants"
+	"cabacheck/spec"
+	"cabacheck/spec/linux"
+	"cabacheck/traces"
+)
+
+// Record holds the results of the long explorations docs/findings.md
+// reports (minutes to hours each): they are made by `cabacheck findings
+// --refresh` and kept beside findings.md, so that regenerating the document
+// only reruns the fast parts. Every recorded trace is replayed when the
+// document is rendered, so a record that no longer matches the model fails.
+type Record struct {
+	Matrices []*Matrix      `json:"matrices"`
+	Fixed    []*FixedRun    `json:"fixed"`
+	Settings RecordSettings `json:"settings"`
+}
+
+// RecordSettings are the parameters the record was made with.
+type RecordSettings struct {
+	MatrixTasks    []int  `json:"matrix_tasks"`
+	FixedTasks     []int  `json:"fixed_tasks"`
+	Actions        string `json:"actions"`
+	LargeBudget    string `json:"large_budget"` // per exploration, for bounds past the complete ones
+	CompleteUpTo   int    `json:"complete_up_to"`
+	WorkersUsed    int    `json:"workers"`
+	RecordedWithGo string `json:"go_version,omitempty"`
+}
+
+// FixedRun is one verification run of the fixed revision: every invariant
+// of its reading, all at once.
+type FixedRun struct {
+	Command     string       `json:"command"`
+	Exploration *Exploration `json:"exploration"`
+}
+
+// FixedChecks returns the invariants the fix must satisfy: the sanity
+// invariants and every CABA invariant but the seed's reading, which
+// contradicts the reading the fix keeps (see ReadingsConflict).
+func FixedChecks() []invariants.Invariant {
+	var out []invariants.Invariant
+	for _, inv := range MatrixChecks() {
+		if inv.Name != "CabaClosestNotified" {
+			out = append(out, inv)
+		}
+	}
+	return out
+}
+
+// FixedCommand is the check command that reproduces a fixed verification run.
+func FixedCommand(tasks int, b Budget) string {
+	var names []string
+	for _, inv := range FixedChecks() {
+		names = append(names, inv.Name)
+	}
+	cmd := fmt.Sprintf("cabacheck check --revision fixed --tasks %d --invariants %s", tasks, strings.Join(names, ","))
+	if s := b.String(); s != "" {
+		cmd += " " + s
+	}
+	return cmd
+}
+
+// ReadRecord loads a record.
+func ReadRecord(path string) (*Record, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// Write saves a record.
+func (r *Record) Write(path string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+// Replay rebuilds the traces of every recorded violation and checks that
+// each still reaches a state violating its invariant in the recorded number
+// of steps.
+func (r *Record) Replay() error {
+	var rows []*Exploration
+	for _, m := range r.Matrices {
+		rows = append(rows, m.Rows...)
+	}
+	for _, f := range r.Fixed {
+		rows = append(rows, f.Exploration)
+	}
+	for _, e := range rows {
+		for i := range e.Verdicts {
+			if err := e.replay(&e.Verdicts[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (e *Exploration) replay(v *Verdict) error {
+	if !v.Violated {
+		return nil
+	}
+	rev, err := linux.ParseRevision(e.Revision)
+	if err != nil {
+		return err
+	}
+	acts, err := linux.ParseActions(e.Actions)
+	if err != nil {
+		return err
+	}
+	model, err := linux.New(linux.Options{Tasks: e.Tasks, Revision: rev, Actions: acts})
+	if err != nil {
+		return err
+	}
+	var as []spec.Action
+	for _, s := range v.Actions {
+		a, err := linux.ParseAction(s)
+		if err != nil {
+			return err
+		}
+		as = append(as, a)
+	}
+	tr, err := traces.Build(model, as)
+	if err != nil {
+		return fmt.Errorf("recorded %s trace of %s at %d tasks: %w", v.Check, e.Revision, e.Tasks, err)
+	}
+	inv, err := Resolve(v.Check, rev)
+	if err != nil {
+		return err
+	}
+	if tr.Len() != v.Length || inv.Holds(&tr.Steps[len(tr.Steps)-1].State) {
+		return fmt.Errorf("recorded %s trace of %s at %d tasks no longer ends in a violation after %d steps", v.Check, e.Revision, e.Tasks, v.Length)
+	}
+	v.Trace = tr
+	return nil
+}

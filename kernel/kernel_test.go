@@ -186,7 +186,7 @@ func TestHostConformance(t *testing.T) {
 // and realise as syscall walks that still do.
 func TestKnownCounterexamples(t *testing.T) {
 	for _, rev := range []linux.Revision{linux.Seed, linux.V3, linux.V4} {
-		_, cs, err := KnownCounterexamples(rev, 6, []string{"NoDanglingCaba", "NoUseAfterFree"}, io.Discard)
+		_, cs, err := KnownCounterexamples(rev, 7, []string{"NoDanglingCaba", "NoUseAfterFree"}, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -290,4 +290,35 @@ func TestVMSeedCounterexample(t *testing.T) {
 		t.Errorf("%d mismatches, %d unexpected reports", fr.Mismatches, fr.Unexpected)
 	}
 	t.Logf("%s: report %q; %d steps compared; boot %s", fr.Kernel.Flavor, c.Result.Reports[0].Line, fr.Steps, fr.Boot.Elapsed)
+}
+
+// Every scenario file of the repository becomes a walk, and (as root) runs
+// on the host kernel without a mismatch.
+func TestScenarioFilesOnHost(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/*/*.txt")
+	if len(files) == 0 {
+		t.Skip("no scenario files")
+	}
+	m, _ := HostModel(8, linux.AllActions)
+	var ws []Walk
+	for _, f := range files {
+		w, err := LoadWalk(m, f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		w.Name = strings.ReplaceAll(strings.TrimPrefix(f, "../testdata/"), "/", "-")
+		ws = append(ws, w)
+	}
+	if CanRunHost() != nil {
+		t.Skip("host kernel: ", CanRunHost())
+	}
+	res, err := RunHost(HostConfig{Tasks: 8, Extra: ws, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Failed {
+		t.Errorf("mismatch:\n%s", f.Text())
+	}
+	t.Logf("%d scenario walks, %d steps compared", res.Walks, res.Steps)
 }

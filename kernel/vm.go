@@ -134,6 +134,8 @@ type VMConfig struct {
 	Timeout time.Duration
 	// NoInstall: do not run apt-get.
 	NoInstall bool
+	// TraceFiles are replayed too (see LoadWalk), with the counterexamples.
+	TraceFiles []string
 	// SearchCex: search counterexamples with the explorer instead of using
 	// the stored ones (kernel/cex).
 	SearchCex bool
@@ -331,7 +333,7 @@ func RunVM(cfg VMConfig) (*VMResult, error) {
 		cfg.MaxLen = 24
 	}
 	if cfg.CexTasks == 0 {
-		cfg.CexTasks = 6
+		cfg.CexTasks = 7
 	}
 	rev, err := linux.ParseRevision(cfg.Revision)
 	if err != nil {
@@ -394,6 +396,13 @@ func RunVM(cfg VMConfig) (*VMResult, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	for _, p := range cfg.TraceFiles {
+		w, err := LoadWalk(cexModel, p)
+		if err != nil {
+			return nil, err
+		}
+		cexs = append(cexs, CexReport{Invariant: "trace", ModelTrace: w.Model, Walk: w, Prediction: w.Expect})
 	}
 	walkModel, err := linux.New(linux.Options{Tasks: cfg.Tasks, Revision: rev, Actions: linux.AllActions})
 	if err != nil {

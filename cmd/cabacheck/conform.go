@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -16,7 +15,7 @@ func runConform(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(stdout, "Usage: cabacheck conform host [--walks N --tasks K --seed S]")
 		fmt.Fprintln(stdout, "       cabacheck conform vm --revision seed|v3|v4|fixed [--walks N]")
-		fmt.Fprintln(stdout, "       cabacheck conform replay [--tasks K --revision R] FILE.steps")
+		fmt.Fprintln(stdout, "       cabacheck conform replay [--tasks K] FILE   (FILE: .steps, model actions, a scenario or a JSON trace)")
 		fmt.Fprintln(stdout, "\nReplays model walks on a real kernel with the C harness (kernel/harness) and compares")
 		fmt.Fprintln(stdout, "the settled state after every step with the model. See kernel/README.md.")
 		if len(args) == 0 {
@@ -95,14 +94,6 @@ func runConformReplay(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "conform replay", err)
 	}
-	data, err := os.ReadFile(fs.Arg(0))
-	if err != nil {
-		return usageError(stderr, "conform replay", err)
-	}
-	ops, err := kernel.ParseOps(stripComments(string(data)))
-	if err != nil {
-		return usageError(stderr, "conform replay", err)
-	}
 	if err := kernel.CanRunHost(); err != nil {
 		fmt.Fprintf(stderr, "cabacheck conform replay: %v\n", err)
 		return exitUsage
@@ -111,13 +102,16 @@ func runConformReplay(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "conform replay", err)
 	}
-	w := kernel.Walk{Name: "replay", Ops: ops, Origin: fs.Arg(0)}
+	w, err := kernel.LoadWalk(m, fs.Arg(0))
+	if err != nil {
+		return usageError(stderr, "conform replay", err)
+	}
+	fmt.Fprintf(stdout, "%s: %s\n", fs.Arg(0), kernel.FormatOps(w.Ops))
 	res, err := kernel.RunHost(kernel.HostConfig{Walks: 0, Tasks: opt.Tasks, Actions: opt.Actions, Extra: []kernel.Walk{w}})
 	if err != nil {
 		fmt.Fprintf(stderr, "cabacheck conform replay: %v\n", err)
 		return exitUsage
 	}
-	_ = m
 	if len(res.Failed) > 0 {
 		fmt.Fprint(stdout, res.Failed[0].Text())
 		return exitViolation
@@ -126,30 +120,13 @@ func runConformReplay(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func stripComments(s string) string {
-	var out []byte
-	skip := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '#' {
-			skip = true
-		}
-		if c == '\n' {
-			skip = false
-		}
-		if !skip {
-			out = append(out, c)
-		}
-	}
-	return string(out)
-}
 
 func runConformVM(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("conform vm")
 	revision := fs.String("revision", "seed", "CABA revision whose kernel patch to test: seed, v3, v4 or fixed")
 	walks := fs.Int("walks", 50, "random walks replayed besides the counterexamples")
 	tasks := fs.Int("tasks", 6, "task budget of the random walks")
-	cexTasks := fs.Int("cex-tasks", 6, "task budget of the counterexample search")
+	cexTasks := fs.Int("cex-tasks", 7, "task budget of the counterexample search")
 	seed := fs.Int64("seed", 1, "random seed of the walks")
 	maxLen := fs.Int("max-steps", 24, "syscall-level steps per walk")
 	flavors := fs.String("kernels", "kasan", "kernels to build and boot: tiny, kasan or tiny,kasan")
@@ -157,6 +134,8 @@ func runConformVM(args []string, stdout, stderr io.Writer) int {
 	outDir := fs.String("out", "conform-out", "directory for console logs and reproducers")
 	noInstall := fs.Bool("no-install", false, "do not apt-get install missing packages")
 	timeout := fs.Duration("timeout", 20*time.Minute, "limit per qemu boot")
+	searchCex := fs.Bool("search-cex", false, "search the counterexamples with the explorer instead of using kernel/cex")
+	traceFiles := fs.StringSlice("trace", nil, "also replay these traces (JSON from check --trace-out, scenario files, action lists)")
 	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
 		return c
 	}
@@ -176,7 +155,7 @@ func runConformVM(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "cabacheck conform vm: revision %s, kernels %s, %d random walks (%d tasks, seed %d)\n", *revision, *flavors, *walks, *tasks, *seed)
 	res, err := kernel.RunVM(kernel.VMConfig{Revision: *revision, Walks: *walks, Tasks: *tasks, Seed: *seed, MaxLen: *maxLen,
-		Jobs: *jobs, Flavors: fl, Log: stdout, OutDir: *outDir, CexTasks: *cexTasks, Timeout: *timeout, NoInstall: *noInstall})
+		Jobs: *jobs, Flavors: fl, Log: stdout, OutDir: *outDir, CexTasks: *cexTasks, Timeout: *timeout, NoInstall: *noInstall, SearchCex: *searchCex, TraceFiles: *traceFiles})
 	if err != nil {
 		fmt.Fprintf(stderr, "cabacheck conform vm: %v\n", err)
 		return exitUsage

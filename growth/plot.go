@@ -55,6 +55,7 @@ func StatesPlot(res *Result) (*plot.Plot, error) {
 		return nil, nil
 	}
 	p := newLogPlot("Distinct states by task bound (log scale)", "tasks (init included)", "distinct states")
+	legend := &legendCount{p: p}
 	var minT, maxT int = math.MaxInt, 0
 	maxY := 0.0
 	var anyPartial, anyPredicted bool
@@ -86,7 +87,7 @@ func StatesPlot(res *Result) (*plot.Plot, error) {
 			line.Width = vg.Points(1.5)
 			sc.Shape = draw.CircleGlyph{}
 			p.Add(line, sc)
-			p.Legend.Add(s.Label(), line, sc)
+			legend.add(s.Label(), line, sc)
 		}
 		for _, m := range []struct {
 			xys   plotter.XYs
@@ -118,11 +119,9 @@ func StatesPlot(res *Result) (*plot.Plot, error) {
 			return nil, err
 		}
 		key.Shape, key.Color, key.Radius = m.glyph, color.Black, vg.Points(5)
-		p.Legend.Add(m.label, key)
+		legend.add(m.label, key)
 	}
-	if maxY > 0 {
-		p.Y.Max = maxY * 4 // room for the legend
-	}
+	makeLegendRoom(p, legend.n, 1, maxY)
 	p.X.Min, p.X.Max = float64(minT)-0.3, float64(maxT)+0.3
 	p.X.Tick.Marker = integerTicks{}
 	return p, nil
@@ -141,7 +140,9 @@ func LevelsPlot(res *Result) (*plot.Plot, error) {
 	}
 	title := fmt.Sprintf("New states per BFS level at tasks = %d (log scale)", largest)
 	p := newLogPlot(title, "BFS level (depth)", "new states at the level")
+	legend := &legendCount{p: p}
 	stopped := false
+	maxY := 1.0
 	for i, s := range seriesOf(res) {
 		var run *Run
 		for _, r := range res.Of(s) {
@@ -156,6 +157,7 @@ func LevelsPlot(res *Result) (*plot.Plot, error) {
 		for _, l := range run.Levels {
 			if l.New > 0 {
 				pts = append(pts, plotter.XY{X: float64(l.Level), Y: float64(l.New)})
+				maxY = max(maxY, float64(l.New))
 			}
 		}
 		label := s.Label()
@@ -172,13 +174,14 @@ func LevelsPlot(res *Result) (*plot.Plot, error) {
 			line.Width = vg.Points(1.5)
 			sc.Shape = draw.CircleGlyph{}
 			p.Add(line, sc)
-			p.Legend.Add(label, line, sc)
+			legend.add(label, line, sc)
 		}
 		if pr := run.Prediction; pr != nil {
 			var pp plotter.XYs
 			for _, l := range pr.Levels {
 				if l.New >= 1 {
 					pp = append(pp, plotter.XY{X: float64(l.Level), Y: l.New})
+					maxY = max(maxY, l.New)
 				}
 			}
 			line, err := plotter.NewLine(pp)
@@ -188,14 +191,37 @@ func LevelsPlot(res *Result) (*plot.Plot, error) {
 			line.Color = plotutil.Color(i)
 			line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 			p.Add(line)
-			p.Legend.Add(s.Label()+" predicted from tasks "+joinInts(pr.From), line)
+			legend.add(s.Label()+" predicted from tasks "+joinInts(pr.From), line)
 		}
 	}
 	if stopped {
 		p.Title.Text += "\nsolid: measured, dashed: predicted before the run"
 	}
+	makeLegendRoom(p, legend.n, 1, maxY)
 	p.X.Tick.Marker = integerTicks{}
 	return p, nil
+}
+
+// makeLegendRoom raises the top of a log-scale Y axis so that the legend,
+// drawn in the top left corner, sits above the data.
+func makeLegendRoom(p *plot.Plot, entries int, minY, maxY float64) {
+	if maxY <= 0 || minY <= 0 {
+		return
+	}
+	share := min(0.036*float64(entries)+0.03, 0.6) // of the plot height, per legend line
+	decades := math.Log10(maxY/minY) + 0.2
+	p.Y.Max = maxY * math.Pow(10, decades*share/(1-share))
+}
+
+// legendCount adds legend entries and counts them.
+type legendCount struct {
+	p *plot.Plot
+	n int
+}
+
+func (l *legendCount) add(label string, thumbs ...plot.Thumbnailer) {
+	l.p.Legend.Add(label, thumbs...)
+	l.n++
 }
 
 func newLogPlot(title, x, y string) *plot.Plot {

@@ -25,6 +25,11 @@ import (
 // exitInterrupted is growth's exit code when Ctrl-C stopped the sweep.
 const exitInterrupted = 130
 
+// defaultGrowthTime is the time budget of each run of a sweep unless
+// --max-time says otherwise: a sweep predicts large bounds rather than
+// exploring them, and their first levels are enough to check a prediction.
+const defaultGrowthTime = 3 * time.Minute
+
 func runGrowth(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("growth")
 	tasksFlag := fs.String("tasks", "", "bounds to sweep: a range like 3..8, or a list like 3,4,6 (required)")
@@ -37,6 +42,7 @@ func runGrowth(args []string, stdout, stderr io.Writer) int {
 	progress := fs.Duration("progress", 5*time.Second, "interval between progress lines when stderr is not a terminal (0: none)")
 	replot := fs.String("replot", "", "make the tables and plots again from a growth.json, without exploring")
 	bf := addBudgetFlags(fs)
+	fs.Lookup("max-time").Usage = "stop each run cleanly after this much time, e.g. 10m (default for growth: 3m, enough to compare a large bound's first levels with its prediction; 0: no limit)"
 	fs.Lookup("max-memory").Usage = "stop each run cleanly before the heap exceeds this, e.g. 8GiB (default: half the machine's memory, at most 70% of what is available; 0: no limit)"
 	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
 		return c
@@ -64,6 +70,9 @@ func runGrowth(args []string, stdout, stderr io.Writer) int {
 	budget, err := bf.parse()
 	if err != nil {
 		return usageError(stderr, "growth", err)
+	}
+	if !fs.Changed("max-time") {
+		budget.maxTime = defaultGrowthTime
 	}
 	if !fs.Changed("max-memory") {
 		budget.maxMemory = defaultMemoryBudget()

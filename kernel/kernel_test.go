@@ -280,6 +280,9 @@ func TestVMSeedCounterexample(t *testing.T) {
 		t.Fatal("no counterexample replayed")
 	}
 	c := fr.Cex[0]
+	if c.Result.FirstReport == 0 {
+		t.Fatalf("no report; timed out %v; console tail:\n%s", fr.Boot.TimedOut, tail(fr.Console, 3000))
+	}
 	if c.Result.FirstReport != c.ViolStep || c.ViolStep != 9 {
 		t.Errorf("report at step %d, model violation at step %d:\n%s", c.Result.FirstReport, c.ViolStep, c.Result.Text())
 	}

@@ -360,7 +360,9 @@ func Run(model spec.Model, cfg Config) (*Search, error) {
 		ls.Elapsed = elapsed()
 		ls.HeapBytes = heapInUse()
 		res.Levels = append(res.Levels, ls)
-		if err := store.Commit(s.commit(level, newBase, nextRecs, nextFPs, next, size, elapsed())); err != nil {
+		c := s.commit(level, newBase, nextRecs, nextFPs, next, size, elapsed())
+		c.Partial = truncated
+		if err := store.Commit(c); err != nil {
 			return s, fmt.Errorf("level %d: %w", level, err)
 		}
 		res.Levels[len(res.Levels)-1].BytesPerState = float64(store.Bytes()+store.RecordBytes()) / float64(res.Distinct)

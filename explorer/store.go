@@ -41,6 +41,9 @@ type Commit struct {
 	Fingerprints []uint64
 	States       []byte
 	StateSize    int
+	// Partial marks a level cut short by the max-states budget: its states
+	// are recorded (for traces) but it is no checkpoint to resume from.
+	Partial bool
 }
 
 // MemStore is the default Store: an FPSet and chunked parent records, all

@@ -56,11 +56,23 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	progress := fs.Duration("progress", 5*time.Second, "interval between progress lines on stderr (0: none)")
 	bf := addBudgetFlags(fs)
 	statsOut := fs.String("stats-out", "", "write per-level statistics to FILE as JSON lines")
+	sf := addScaleFlags(fs)
 	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
 		return c
 	}
 	if fs.NArg() > 0 {
 		return usageError(stderr, "check", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if err := sf.validate(); err != nil {
+		return usageError(stderr, "check", err)
+	}
+	if sf.model == "toy" {
+		b, err := bf.parse()
+		if err != nil {
+			return usageError(stderr, "check", err)
+		}
+		return runCheckToy(sf, toyRun{maxp: mf.tasks, workers: *workers, maxDepth: *maxDepth, cont: *cont, asJSON: *asJSON,
+			traceOut: *traceOut, progress: *progress, budget: b, stats: *statsOut}, stdout, stderr)
 	}
 	opt, err := mf.options()
 	if err != nil {
@@ -91,6 +103,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "check", err)
 	}
+	explored, err := sf.linuxModel(opt)
+	if err != nil {
+		return usageError(stderr, "check", err)
+	}
 	var stats *statsWriter
 	if *statsOut != "" {
 		if stats, err = newStatsWriter(*statsOut); err != nil {
@@ -113,6 +129,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		Context:  ctx,
 	}
 	budget.apply(&cfg)
+	closeStore, err := sf.openStore(&cfg, explored, names)
+	if err != nil {
+		return usageError(stderr, "check", err)
+	}
+	defer closeStore()
 	if stats != nil {
 		cfg.Level = stats.Write
 	}
@@ -131,7 +152,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 				commas(uint64(float64(p.Generated)/p.Elapsed.Minutes())), commas(p.Distinct), commas(p.Queue))
 		}
 	}
-	search, err := explorer.Run(model, cfg)
+	search, err := explorer.Run(explored, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "cabacheck check: %v\n", err)
 		return exitUsage
@@ -140,7 +161,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 
 	var trs []*traces.Trace
 	for _, v := range res.Violations {
-		_, acts := search.Path(v.State)
+		acts, err := concretePath(search, v.State)
+		if err != nil {
+			fmt.Fprintf(stderr, "cabacheck check: rebuilding the trace: %v\n", err)
+			return exitUsage
+		}
 		tr, err := traces.Build(model, acts)
 		if err != nil {
 			fmt.Fprintf(stderr, "cabacheck check: internal error rebuilding the trace: %v\n", err)

@@ -375,6 +375,9 @@ func (s *Store) Commit(c *explorer.Commit) error {
 	if err := s.maybeSpillFilter(); err != nil {
 		return err
 	}
+	if c.Partial {
+		return nil // the checkpoint stays at the last complete level
+	}
 	m, err := json.Marshal(meta{Format: formatVersion, Identity: s.opt.Identity, StateSize: c.StateSize, Checkpoint: c.Checkpoint})
 	if err != nil {
 		return err

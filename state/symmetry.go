@@ -1,0 +1,275 @@
+package state
+
+import "slices"
+
+// Symmetry reduction. The model's behaviour depends on slot numbers in one
+// way only: findAlive picks the lowest-numbered Running thread of a group
+// (creation order). NextFree always takes the lowest Unborn slot, and Unborn
+// slots are always the highest ones, so they are never permuted. Hence a
+// permutation of the born slots other than init (slot 1) that keeps the
+// relative order of the Running threads of each group maps every behaviour
+// of a state to a behaviour of its image: such states are merged. Everything
+// else (groups, parents, caba, cabds lists, born, leaders, exec, flags) is
+// carried along by the permutation.
+//
+// The representative is found by canonical labelling: slots get a colour by
+// colour refinement over the pointer structure (AHU-style: a slot's colour
+// is its own fields plus the colours of what it points at and of what points
+// at it, iterated to a fixed point), are sorted by (colour of their group,
+// rank among the group's Running threads, own colour), and ties, which only
+// remain between slots refinement cannot tell apart, are broken every
+// possible way, keeping the smallest encoding. The key is invariant under
+// the merged permutations and every order it allows is one of them, so the
+// result is the same for all states of a class: the reduction is exact.
+
+// SymmetryCanonical returns the representative of s's class.
+func (s *State) SymmetryCanonical() State {
+	var perm [Slots]uint8
+	return s.symmetryCanonical(&perm)
+}
+
+// SymmetryCanonicalPerm is SymmetryCanonical that also returns, for every
+// slot of s, its slot in the representative.
+func (s *State) SymmetryCanonicalPerm() (State, [Slots]uint8) {
+	var perm [Slots]uint8
+	rep := s.symmetryCanonical(&perm)
+	return rep, perm
+}
+
+func (s *State) symmetryCanonical(best *[Slots]uint8) State {
+	n := int(s.N)
+	for i := range best {
+		best[i] = uint8(i)
+	}
+	var mov []uint8
+	for i := 2; i <= n; i++ {
+		if s.St[i] != Unborn {
+			mov = append(mov, uint8(i))
+		}
+	}
+	if len(mov) <= 1 {
+		return *s
+	}
+	color := s.refine(mov)
+	type keyed struct {
+		slot             uint8
+		group, rank, own uint64
+	}
+	ks := make([]keyed, len(mov))
+	for k, i := range mov {
+		g := color[i]
+		if t := s.Tg[i]; t >= 2 && t != None && s.St[t] != Unborn {
+			g = color[t]
+		}
+		ks[k] = keyed{slot: i, group: g, rank: uint64(s.runningRank(i)), own: color[i]}
+	}
+	cmpKey := func(a, b keyed) int {
+		if a.group != b.group {
+			return cmpU(a.group, b.group)
+		}
+		if a.rank != b.rank {
+			return cmpU(a.rank, b.rank)
+		}
+		if a.own != b.own {
+			return cmpU(a.own, b.own)
+		}
+		return 0
+	}
+	slices.SortFunc(ks, cmpKey)
+	order := make([]uint8, len(ks))
+	for k := range ks {
+		order[k] = ks[k].slot
+	}
+	// Tie classes: runs of equal keys; every order of each is tried.
+	var ties [][2]int
+	for lo := 0; lo < len(ks); {
+		hi := lo + 1
+		for hi < len(ks) && cmpKey(ks[lo], ks[hi]) == 0 {
+			hi++
+		}
+		if hi-lo > 1 {
+			ties = append(ties, [2]int{lo, hi})
+		}
+		lo = hi
+	}
+	var bestState State
+	var bestEnc, enc [BytesPerTask * Slots]byte
+	have := false
+	try := func() {
+		var perm [Slots]uint8
+		for i := range perm {
+			perm[i] = uint8(i)
+		}
+		for k, old := range order {
+			perm[old] = uint8(k + 2)
+		}
+		t := s.Permute(&perm)
+		t.Encode(enc[:])
+		if !have || string(enc[:n*BytesPerTask]) < string(bestEnc[:n*BytesPerTask]) {
+			have, bestState, bestEnc, *best = true, t, enc, perm
+		}
+	}
+	var rec func(c int)
+	rec = func(c int) {
+		if c == len(ties) {
+			try()
+			return
+		}
+		permuteRange(order[ties[c][0]:ties[c][1]], 0, func() { rec(c + 1) })
+	}
+	rec(0)
+	return bestState
+}
+
+func cmpU(a, b uint64) int {
+	if a < b {
+		return -1
+	}
+	return 1
+}
+
+// permuteRange calls fn once for every order of xs[k:] (Heap-style
+// swapping), leaving xs as it found it.
+func permuteRange(xs []uint8, k int, fn func()) {
+	if k >= len(xs)-1 {
+		fn()
+		return
+	}
+	for i := k; i < len(xs); i++ {
+		xs[k], xs[i] = xs[i], xs[k]
+		permuteRange(xs, k+1, fn)
+		xs[k], xs[i] = xs[i], xs[k]
+	}
+}
+
+// runningRank is the number of Running threads of i's group before i, or
+// 255 when i is not Running.
+func (s *State) runningRank(i uint8) int {
+	if s.St[i] != Running {
+		return 255
+	}
+	r := 0
+	for j := uint8(1); j < i; j++ {
+		if s.St[j] == Running && s.Tg[j] == s.Tg[i] {
+			r++
+		}
+	}
+	return r
+}
+
+const pointerFields = 7
+
+// pointers returns slot i's pointer fields: tg, parent, caba, cabdOf, born,
+// and the per-group leader and exec.
+func (s *State) pointers(i uint8) [pointerFields]uint8 {
+	return [pointerFields]uint8{s.Tg[i], s.Parent[i], s.Caba[i], s.CabdOf[i], s.Born[i], s.Leader[i], s.Exec[i]}
+}
+
+func mix(h, v uint64) uint64 {
+	h ^= v + 0x9E3779B97F4A7C15 + h<<6 + h>>2
+	h *= 0xBF58476D1CE4E5B9
+	return h ^ h>>31
+}
+
+// refine computes label-independent colours of the movable slots.
+func (s *State) refine(mov []uint8) [Slots]uint64 {
+	var color, next [Slots]uint64
+	movable := func(v uint8) bool { return v >= 2 && v != None && s.St[v] != Unborn }
+	kind := func(v, self uint8) uint64 {
+		switch {
+		case v == 0:
+			return 1
+		case v == 1:
+			return 2
+		case v == None:
+			return 3
+		case v == self:
+			return 4
+		}
+		return 5
+	}
+	flags := func(i uint8) uint64 {
+		f := uint64(s.St[i])
+		if s.Sub[i] {
+			f |= 1 << 4
+		}
+		if s.HasSub[i] {
+			f |= 1 << 5
+		}
+		if s.Ign[i] {
+			f |= 1 << 6
+		}
+		return f | uint64(s.runningRank(i))<<8
+	}
+	for _, i := range mov {
+		h := mix(0, flags(i))
+		for _, v := range s.pointers(i) {
+			h = mix(h, kind(v, i))
+		}
+		color[i] = h
+	}
+	distinct := func(c *[Slots]uint64) int {
+		seen := map[uint64]bool{}
+		for _, i := range mov {
+			seen[c[i]] = true
+		}
+		return len(seen)
+	}
+	classes := distinct(&color)
+	for round := 0; round < len(mov); round++ {
+		for _, i := range mov {
+			h := color[i]
+			for f, v := range s.pointers(i) {
+				if movable(v) && v != i {
+					h = mix(h, mix(uint64(f)+16, color[v]))
+				}
+			}
+			var in uint64 // a commutative sum: the multiset of who points at i
+			for _, j := range mov {
+				if j == i {
+					continue
+				}
+				for f, v := range s.pointers(j) {
+					if v == i {
+						in += mix(uint64(f)+32, color[j])
+					}
+				}
+			}
+			next[i] = mix(h, in)
+		}
+		color = next
+		if c := distinct(&color); c == classes {
+			break
+		} else {
+			classes = c
+		}
+	}
+	return color
+}
+
+// Permute returns s with every slot i moved to perm[i] and every slot
+// pointer renamed accordingly (0, 1, None and Unborn slots map to themselves).
+func (s *State) Permute(perm *[Slots]uint8) State {
+	p := func(v uint8) uint8 {
+		if v == None {
+			return None
+		}
+		return perm[v]
+	}
+	t := *s
+	for i := uint8(1); i <= s.N; i++ {
+		j := perm[i]
+		t.St[j] = s.St[i]
+		t.Tg[j] = p(s.Tg[i])
+		t.Parent[j] = p(s.Parent[i])
+		t.Caba[j] = p(s.Caba[i])
+		t.CabdOf[j] = p(s.CabdOf[i])
+		t.Born[j] = p(s.Born[i])
+		t.Leader[j] = p(s.Leader[i])
+		t.Sub[j] = s.Sub[i]
+		t.HasSub[j] = s.HasSub[i]
+		t.Ign[j] = s.Ign[i]
+		t.Exec[j] = p(s.Exec[i])
+	}
+	return t
+}

@@ -71,12 +71,13 @@ func (e *Exploration) Verdict(name string) (Verdict, bool) {
 	return Verdict{}, false
 }
 
-// Scope says how far a "holds" reaches: the whole space, or the part seen.
+// Scope says how far a "holds" reaches: the whole space at the bound, or
+// only the part seen before the exploration stopped.
 func (e *Exploration) Scope() string {
 	if e.Complete {
-		return fmt.Sprintf("up to %d tasks, %s distinct states", e.Tasks, Commas(e.Distinct))
+		return fmt.Sprintf("holds up to %d tasks, %s distinct states", e.Tasks, Commas(e.Distinct))
 	}
-	return fmt.Sprintf("partial: no violation in %s distinct states to depth %d at %d tasks (stopped: %s)", Commas(e.Distinct), e.Depth, e.Tasks, e.StopReason)
+	return fmt.Sprintf("no violation in %s distinct states to depth %d at %d tasks (partial: stopped by %s)", Commas(e.Distinct), e.Depth, e.Tasks, e.StopReason)
 }
 
 // Explore runs one search of opt checking checks; with keepGoing it records

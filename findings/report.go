@@ -135,7 +135,7 @@ func Render(rec *Record, concerns []*Result) (string, error) {
 			case c.IsScenario():
 				w("**%s** — %s: holds at the end of the scenario.\n\n", o.Revision, o.Check)
 			default:
-				w("**%s** — %s: holds %s.\n\n", o.Revision, o.Check, o.Exploration.Scope())
+				w("**%s** — %s: %s.\n\n", o.Revision, o.Check, o.Exploration.Scope())
 			}
 		}
 	}

@@ -99,7 +99,7 @@ func outcomeWord(c *findings.Concern, o findings.Outcome) string {
 	case c.IsScenario():
 		return "holds at the end of the scenario"
 	}
-	return "holds " + o.Exploration.Scope()
+	return o.Exploration.Scope()
 }
 
 func mark(ok bool) string {

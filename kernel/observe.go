@@ -171,3 +171,42 @@ func Diff(d, o Snapshot) []Mismatch {
 	}
 	return out
 }
+
+// danglingSlots is the set of hashed tasks whose caba is released in s.
+func danglingSlots(s *state.State) uint32 {
+	var m uint32
+	for i := uint8(1); i <= s.N; i++ {
+		if c := s.Caba[i]; s.St[i].Hashed() && c != 0 && !s.St[c].Hashed() {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+// predictAll predicts every candidate; with avoid, the tasks whose caba
+// dangles in some candidate are not read (all their fields are Any), and
+// their mask is returned.
+func predictAll(cands []state.State, caba, avoid bool) ([]Snapshot, uint32) {
+	var skip uint32
+	if avoid {
+		for i := range cands {
+			skip |= danglingSlots(&cands[i])
+		}
+	}
+	ps := make([]Snapshot, len(cands))
+	for i := range cands {
+		ps[i] = Predict(&cands[i], caba)
+		for k := range ps[i] {
+			if skip&(1<<(k+1)) != 0 {
+				for f := range ps[i][k] {
+					ps[i][k][f] = Any
+				}
+			}
+			// a child of an unread thread is found in no children list read
+			if p := cands[i].Parent[k+1]; p != 0 && skip&(1<<p) != 0 && ps[i][k][FParent] != "-" {
+				ps[i][k][FParent] = Any
+			}
+		}
+	}
+	return ps, skip
+}

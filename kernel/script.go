@@ -79,13 +79,19 @@ func WriteScript(w io.Writer, m *linux.Model, walks []Walk, so ScriptOptions) er
 			fmt.Fprintln(bw, line)
 			seen := map[string]bool{}
 			dang := false
+			preds, skip := predictAll(cands, so.Caba, wk.AvoidDangling)
 			for i := range cands {
-				p := Predict(&cands[i], so.Caba).String()
+				p := preds[i].String()
 				if !seen[p] {
 					seen[p] = true
 					fmt.Fprintf(bw, "EXPECT %s\n", p)
 				}
 				dang = dang || dangling(&cands[i])
+			}
+			for i := 1; i < 32; i++ {
+				if skip&(1<<i) != 0 {
+					fmt.Fprintf(bw, "SKIP %d\n", i)
+				}
 			}
 			if dang && so.DelayMs > 0 {
 				fmt.Fprintf(bw, "DELAY %d\n", so.DelayMs)
@@ -253,9 +259,8 @@ func Compare(m *linux.Model, w Walk, out *Output, caba bool) WalkResult {
 			break
 		}
 		cands = next
-		var preds []Snapshot
+		preds, _ := predictAll(cands, caba, w.AvoidDangling)
 		for i := range cands {
-			preds = append(preds, Predict(&cands[i], caba))
 			sr.Dangling = sr.Dangling || dangling(&cands[i])
 			sr.Corrupt = sr.Corrupt || cands[i].Corrupt
 		}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"cabacheck/explorer"
@@ -83,8 +84,33 @@ type QemuRun struct {
 	TimedOut bool
 }
 
+// lockedBuffer is a bytes.Buffer safe for one writer and polling readers.
+type lockedBuffer struct {
+	mu   sync.Mutex
+	b    bytes.Buffer
+	last time.Time
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.last = time.Now()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) idle() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return time.Since(l.last)
+}
+
+// BootIdle is how long a guest may print nothing before it counts as hung.
+var BootIdle = 60 * time.Second
+
 // Boot runs kernel image with the initramfs under qemu (TCG) and returns the
 // console output. The harness reboots when done; -no-reboot makes qemu exit.
+// A guest silent for BootIdle (a kernel hung after an oops under a lock) or
+// running past timeout is killed (TimedOut).
 func Boot(image, initrd string, extraAppend string, timeout time.Duration) (*QemuRun, error) {
 	qemu, err := exec.LookPath("qemu-system-x86_64")
 	if err != nil {
@@ -92,10 +118,10 @@ func Boot(image, initrd string, extraAppend string, timeout time.Duration) (*Qem
 	}
 	args := []string{"-nographic", "-no-reboot", "-net", "none", "-m", "512M", "-smp", "1",
 		"-kernel", image, "-initrd", initrd,
-		"-append", strings.TrimSpace("console=ttyS0 panic=-1 oops=panic_on_warn=0 " + extraAppend)}
+		"-append", strings.TrimSpace("console=ttyS0 panic=-1 " + extraAppend)}
 	cmd := exec.Command(qemu, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &lockedBuffer{last: time.Now()}
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Stdin = nil
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -104,17 +130,125 @@ func Boot(image, initrd string, extraAppend string, timeout time.Duration) (*Qem
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	r := &QemuRun{}
-	select {
-	case err = <-done:
-	case <-time.After(timeout):
-		_ = cmd.Process.Kill()
-		<-done
-		r.TimedOut = true
-		err = nil
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case err = <-done:
+			break wait
+		case <-tick.C:
+			if time.Since(start) > timeout || out.idle() > BootIdle {
+				_ = cmd.Process.Kill()
+				<-done
+				r.TimedOut = true
+				err = nil
+				break wait
+			}
+		}
 	}
 	r.Elapsed = time.Since(start)
-	r.Console = out.String()
+	out.mu.Lock()
+	r.Console = out.b.String()
+	out.mu.Unlock()
 	return r, err
+}
+
+// mergeOutput adds the walks of b to a.
+func mergeOutput(a, b *Output) {
+	for k, v := range b.Obs {
+		a.Obs[k] = v
+	}
+	for k, v := range b.Errors {
+		a.Errors[k] = append(a.Errors[k], v...)
+	}
+	for k, v := range b.Reports {
+		a.Reports[k] = append(a.Reports[k], v...)
+	}
+	for k, v := range b.Ended {
+		a.Ended[k] = v
+	}
+	a.Walks = append(a.Walks, b.Walks...)
+	a.Other = append(a.Other, b.Other...)
+	a.Done = b.Done
+	if a.Kernel == "" {
+		a.Kernel = b.Kernel
+	}
+}
+
+// scriptPart is the walks of one model in a VM script.
+type scriptPart struct {
+	m     *linux.Model
+	walks []Walk
+}
+
+// bootAll boots until every walk ran: when the guest hangs or panics in a
+// walk, that walk gets a report and the next boot starts after it.
+func bootAll(k *Kernel, bin, initrd string, parts []scriptPart, so ScriptOptions, timeout time.Duration, log io.Writer) (*Output, *QemuRun, int, error) {
+	all := &Output{Obs: map[string]map[int]Observation{}, Errors: map[string][]string{}, Reports: map[string][]Report{}, Ended: map[string]bool{}}
+	total := &QemuRun{}
+	boots := 0
+	skip := map[string]bool{}
+	for {
+		var script bytes.Buffer
+		left := 0
+		for _, p := range parts {
+			var ws []Walk
+			for _, w := range p.walks {
+				if !skip[w.Name] {
+					ws = append(ws, w)
+				}
+			}
+			left += len(ws)
+			if err := WriteScript(&script, p.m, ws, so); err != nil {
+				return nil, nil, boots, err
+			}
+		}
+		if left == 0 {
+			break
+		}
+		if err := Initramfs(initrd, bin, script.String()); err != nil {
+			return nil, nil, boots, err
+		}
+		boot, err := Boot(k.Image, initrd, "kasan_multi_shot", timeout)
+		boots++
+		if err != nil {
+			return nil, nil, boots, err
+		}
+		total.Elapsed += boot.Elapsed
+		total.Console += boot.Console
+		total.TimedOut = total.TimedOut || boot.TimedOut
+		out, err := ParseOutput(strings.NewReader(boot.Console))
+		if err != nil {
+			return nil, nil, boots, err
+		}
+		mergeOutput(all, out)
+		if out.Done {
+			break
+		}
+		// the guest stopped inside the last walk it started
+		if len(out.Walks) == 0 {
+			return all, total, boots, fmt.Errorf("the guest ran no walk; console:\n%s", tail(boot.Console, 3000))
+		}
+		last := out.Walks[len(out.Walks)-1]
+		why := "kernel panic or reboot"
+		if boot.TimedOut {
+			why = fmt.Sprintf("guest hung (no console output for %s)", BootIdle)
+		}
+		steps := 0
+		for s := range out.Obs[last] {
+			if s > steps {
+				steps = s
+			}
+		}
+		all.Reports[last] = append(all.Reports[last], Report{Walk: last, Step: steps + 1, Line: why})
+		fmt.Fprintf(log, "  %s: %s in walk %s at step %d; booting again for the rest\n", k.Revision, why, last, steps+1)
+		for _, w := range out.Walks {
+			skip[w] = true
+		}
+	}
+	all.Done = true
+	return all, total, boots, nil
 }
 
 // VMConfig is a VM conformance run of one revision.
@@ -163,6 +297,7 @@ type VMFlavorResult struct {
 	Unexpected int // reports in walks where the model predicts no dangling caba/use-after-free
 	Console    string
 	ConsoleLog string // path of the saved console log
+	Boots      int    // qemu boots (one more after each hang or panic)
 }
 
 // cexStages are the model instances searched for counterexamples, smallest
@@ -250,7 +385,8 @@ func cexReport(full *linux.Model, name string, acts []spec.Action, where string,
 	}
 	ops = append(ops, Op{Kind: OpRead})
 	c.Walk = Walk{Name: fmt.Sprintf("cex-%s-%s", rev, name), Ops: ops,
-		Origin: fmt.Sprintf("%s counterexample (%d model steps; %s)", name, len(acts), where), Model: tr.Summary(), Expect: c.Prediction}
+		Origin: fmt.Sprintf("%s counterexample (%d model steps; %s)", name, len(acts), where), Model: tr.Summary(), Expect: c.Prediction,
+		AvoidDangling: name == "NoUseAfterFree"}
 	fmt.Fprintf(log, "%s: %s counterexample (%s), %d model steps -> %d syscall steps: %s\n", rev, name, where, len(acts), len(ops), FormatOps(ops))
 	return c, nil
 }
@@ -444,22 +580,15 @@ func RunVM(cfg VMConfig) (*VMResult, error) {
 			fmt.Fprintf(cfg.Log, "%s %s kernel: cached %s\n", cfg.Revision, f, k.Image)
 		}
 		initrd := filepath.Join(CacheDir(), "initrd-"+cfg.Revision+"-"+string(f)+".cpio")
-		if err := Initramfs(initrd, bin, script.String()); err != nil {
-			return res, err
-		}
 		fmt.Fprintf(cfg.Log, "booting %s %s kernel under qemu (TCG): %d counterexample(s), %d random walks\n", cfg.Revision, f, len(cexWalks), len(walks))
-		boot, err := Boot(k.Image, initrd, "kasan_multi_shot", cfg.Timeout)
+		out, boot, boots, err := bootAll(k, bin, initrd, []scriptPart{{cexModel, cexWalks}, {walkModel, walks}}, so, cfg.Timeout, cfg.Log)
 		if err != nil {
 			return res, err
 		}
-		fr := &VMFlavorResult{Kernel: k, Boot: boot, Console: boot.Console}
+		fr := &VMFlavorResult{Kernel: k, Boot: boot, Console: boot.Console, Boots: boots}
 		if cfg.OutDir != "" {
 			fr.ConsoleLog = filepath.Join(cfg.OutDir, fmt.Sprintf("console-%s-%s.log", cfg.Revision, f))
 			os.WriteFile(fr.ConsoleLog, []byte(boot.Console), 0o644)
-		}
-		out, err := ParseOutput(strings.NewReader(boot.Console))
-		if err != nil {
-			return res, err
 		}
 		judge := func(m *linux.Model, w Walk) WalkResult {
 			r := Compare(m, w, out, true)

@@ -23,6 +23,10 @@ type Walk struct {
 	Model string
 	// Expect is what the model says the kernel does (for reports).
 	Expect string
+	// AvoidDangling: do not read /proc for tasks whose caba dangles in the
+	// model (such a read is itself a use-after-free), so that a reproducer
+	// reaches the kernel-internal use-after-free it is about.
+	AvoidDangling bool
 }
 
 // RandomWalk draws a walk of at most maxLen steps from the model, choosing

@@ -199,8 +199,8 @@ func runConformVM(args []string, stdout, stderr io.Writer) int {
 				withReport++
 			}
 		}
-		fmt.Fprintf(stdout, "\n%s %s: %d walks + %d counterexamples, %d steps compared, %d mismatches, %d kernel report lines (%d walks with a report, %d not predicted by the model); boot+run %s\n",
-			res.Revision, fr.Kernel.Flavor, len(fr.Walks), len(fr.Cex), fr.Steps, fr.Mismatches, fr.Reports, withReport, fr.Unexpected, fr.Boot.Elapsed.Round(100*time.Millisecond))
+		fmt.Fprintf(stdout, "\n%s %s: %d walks + %d counterexamples, %d steps compared, %d mismatches, %d kernel report lines (%d walks with a report, %d not predicted by the model); %d boot(s), %s under qemu\n",
+			res.Revision, fr.Kernel.Flavor, len(fr.Walks), len(fr.Cex), fr.Steps, fr.Mismatches, fr.Reports, withReport, fr.Unexpected, fr.Boots, fr.Boot.Elapsed.Round(100*time.Millisecond))
 		if fr.ConsoleLog != "" {
 			fmt.Fprintf(stdout, "console log: %s\n", fr.ConsoleLog)
 		}

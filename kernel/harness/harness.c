@@ -21,6 +21,7 @@
  *                            subreaper t on | ignchld t | exit t |
  *                            exitgroup t | wait w c | exec t oldleader | read
  *   DELAY ms                 sleep before the first snapshot of the next step
+ *   SKIP slot                do not read this slot's /proc files in this step
  *   EXPECT pattern           an acceptable settled snapshot (several allowed)
  *   END                      end of step (settle, print) ; ENDWALK ends a walk
  *
@@ -188,6 +189,7 @@ static int gtid[MAXSLOT], ltid[MAXSLOT]; /* 0 = not created */
 static int controller_tid;
 static int ns_init_pid; /* global pid of slot 1 (our child) */
 static int delay_ms;
+static unsigned skip_mask; /* slots not to read this step (their caba dangles) */
 static int settle_timeout_ms = 3000;
 static char cur_walk[128];
 
@@ -314,6 +316,14 @@ static void snapshot(char *outbuf, size_t outn)
 			st[i] = 'U';
 			continue;
 		}
+		if (skip_mask & (1u << i)) {
+			st[i] = '?';
+			strcpy(tg[i], "?");
+			strcpy(pp[i], "?");
+			strcpy(rp[i], "?");
+			strcpy(cb[i], "?");
+			continue;
+		}
 		snprintf(path, sizeof path, "/proc/%d/status", gtid[i]);
 		if (read_file(path, buf, sizeof buf) < 0) {
 			st[i] = 'G';
@@ -344,7 +354,7 @@ static void snapshot(char *outbuf, size_t outn)
 	}
 	/* real parents: walk every live thread's children list */
 	for (int u = 1; u <= ntasks; u++) {
-		if (!gtid[u] || st[u] == 'G' || st[u] == 'U' || !tgid[u])
+		if (!gtid[u] || st[u] == 'G' || st[u] == 'U' || st[u] == '?' || !tgid[u])
 			continue;
 		snprintf(path, sizeof path, "/proc/%d/task/%d/children", tgid[u], gtid[u]);
 		if (read_file(path, buf, sizeof buf) < 0)
@@ -356,7 +366,7 @@ static void snapshot(char *outbuf, size_t outn)
 			if (!*p)
 				break;
 			int c = slot_of(atoi(p));
-			if (c > 0 && c <= ntasks)
+			if (c > 0 && c <= ntasks && st[c] != '?')
 				fmt_slot(rp[c], 8, u);
 			while (*p && *p != ' ' && *p != '\n')
 				p++;
@@ -414,6 +424,7 @@ static void settle_and_report(int k)
 		free(expects[i]);
 	nexpects = 0;
 	delay_ms = 0;
+	skip_mask = 0;
 }
 
 static void send_cmd(int slot, int op, int a, int b)
@@ -593,6 +604,10 @@ static int run_script(FILE *f, int skip)
 		} else if (!strncmp(line, "EXPECT ", 7)) {
 			if (nexpects < MAXEXP)
 				expects[nexpects++] = strdup(line + 7);
+		} else if (!strncmp(line, "SKIP ", 5)) {
+			int n = atoi(line + 5);
+			if (n > 0 && n < MAXSLOT)
+				skip_mask |= 1u << n;
 		} else if (!strncmp(line, "DELAY ", 6)) {
 			delay_ms = atoi(line + 6);
 		} else if (!strncmp(line, "TIMEOUT ", 8)) {

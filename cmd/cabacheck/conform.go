@@ -120,7 +120,6 @@ func runConformReplay(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-
 func runConformVM(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("conform vm")
 	revision := fs.String("revision", "seed", "CABA revision whose kernel patch to test: seed, v3, v4 or fixed")

@@ -139,7 +139,7 @@ func RunHost(cfg HostConfig) (*HostResult, error) {
 	}
 	res := &HostResult{Walks: len(walks)}
 	for _, w := range walks {
-		r := Compare(m, w, out, false)
+		r := Compare(m, w, out, CabaNone)
 		res.Steps += r.Compared
 		if !r.OK() {
 			res.Mismatches++

@@ -28,7 +28,7 @@ func mustOps(t *testing.T, s string) []Op {
 
 // fakeOutput renders what a kernel that behaves exactly like the model of
 // walk w would print, under the name name.
-func fakeOutput(t *testing.T, m *linux.Model, name string, w Walk, caba bool) *Output {
+func fakeOutput(t *testing.T, m *linux.Model, name string, w Walk, caba CabaView) *Output {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("@@ WALK " + name + "\n")
@@ -62,7 +62,7 @@ func TestOpsRoundTrip(t *testing.T) {
 func TestComparatorMatchesModel(t *testing.T) {
 	m, _ := HostModel(6, linux.AllActions)
 	w := Walk{Name: "a", Ops: mustOps(t, "Fork(1) Fork(2) Clone(2) Exit(2) Fork(4) Exec(4) Exit(4) Wait(1, 4)")}
-	res := Compare(m, w, fakeOutput(t, m, "a", w, false), false)
+	res := Compare(m, w, fakeOutput(t, m, "a", w, CabaNone), CabaNone)
 	if !res.OK() || res.Compared != len(w.Ops) {
 		t.Fatalf("a faithful kernel mismatches: %s", res.Text())
 	}
@@ -74,7 +74,7 @@ func TestComparatorReportsWrongPrediction(t *testing.T) {
 	m, _ := HostModel(6, linux.AllActions)
 	ran := Walk{Name: "a", Ops: mustOps(t, "Fork(1) Fork(1)")}
 	claimed := Walk{Name: "a", Ops: mustOps(t, "Fork(1) Fork(2)")}
-	res := Compare(m, claimed, fakeOutput(t, m, "a", ran, false), false)
+	res := Compare(m, claimed, fakeOutput(t, m, "a", ran, CabaNone), CabaNone)
 	if res.OK() || res.FailStep != 2 {
 		t.Fatalf("wrong prediction not reported: %s", res.Text())
 	}
@@ -119,7 +119,7 @@ func TestRealizeSeedExample(t *testing.T) {
 		t.Fatalf("realised %q (violation at %d), want %q", FormatOps(ops), k, want)
 	}
 	var sc bytes.Buffer
-	if err := WriteScript(&sc, m, []Walk{{Name: "ex3", Ops: ops}}, ScriptOptions{Caba: true, DelayMs: 50}); err != nil {
+	if err := WriteScript(&sc, m, []Walk{{Name: "ex3", Ops: ops}}, ScriptOptions{Caba: CabaTID, DelayMs: 50}); err != nil {
 		t.Fatal(err)
 	}
 	// after Wait(1, 2), thread 6's caba is the released task 2: not determined
@@ -153,11 +153,11 @@ func TestHostReportsWrongPrediction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := Compare(m, ran, out, false); !r.OK() {
+	if r := Compare(m, ran, out, CabaNone); !r.OK() {
 		t.Fatalf("the kernel disagrees with the walk it ran:\n%s", r.Text())
 	}
 	claimed := Walk{Name: "a", Ops: mustOps(t, "Fork(1) Fork(2) Clone(2) Exit(2)")}
-	r := Compare(m, claimed, out, false)
+	r := Compare(m, claimed, out, CabaNone)
 	if r.OK() || r.FailStep != 2 || len(r.Steps[1].Mismatches) == 0 {
 		t.Fatalf("wrong prediction not reported:\n%s", r.Text())
 	}

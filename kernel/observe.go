@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"cabacheck/spec/linux"
 	"cabacheck/state"
 )
 
@@ -58,10 +59,27 @@ func slotName(x uint8) string {
 	return strconv.Itoa(int(x))
 }
 
+// CabaView is how the kernel shows caba.
+type CabaView uint8
+
+const (
+	CabaNone CabaView = iota // no NScaba line (a stock kernel)
+	CabaTID                  // NScaba prints the CABA's TID (seed, v3, v4)
+	CabaTGID                 // NScaba prints the CABA's TGID (kernel/patches/fixed.patch)
+)
+
+// ViewFor is the caba view of a revision's kernel patch.
+func ViewFor(rev linux.Revision) CabaView {
+	if rev == linux.Fixed {
+		return CabaTGID
+	}
+	return CabaTID
+}
+
 // Predict renders what the harness must observe in the settled state s.
-// With caba false the kernel has no NScaba line ("-"); with caba true a caba
+// With CabaNone the kernel has no NScaba line ("-"); otherwise a caba
 // pointing at a released task is not determined (reading it is the bug).
-func Predict(s *state.State, caba bool) Snapshot {
+func Predict(s *state.State, caba CabaView) Snapshot {
 	out := make(Snapshot, s.N)
 	for i := uint8(1); i <= s.N; i++ {
 		f := &out[i-1]
@@ -93,13 +111,15 @@ func Predict(s *state.State, caba bool) Snapshot {
 		if s.Leader[g] == i {
 			f[FParent] = slotName(p)
 		}
-		if caba {
+		if caba != CabaNone {
 			c := s.Caba[i]
 			switch {
 			case c == 0:
 				f[FCaba] = "c"
 			case !s.St[c].Hashed():
 				f[FCaba] = Any
+			case caba == CabaTGID:
+				f[FCaba] = slotName(s.Leader[s.Tg[c]])
 			default:
 				f[FCaba] = slotName(c)
 			}
@@ -186,7 +206,7 @@ func danglingSlots(s *state.State) uint32 {
 // predictAll predicts every candidate; with avoid, the tasks whose caba
 // dangles in some candidate are not read (all their fields are Any), and
 // their mask is returned.
-func predictAll(cands []state.State, caba, avoid bool) ([]Snapshot, uint32) {
+func predictAll(cands []state.State, caba CabaView, avoid bool) ([]Snapshot, uint32) {
 	var skip uint32
 	if avoid {
 		for i := range cands {

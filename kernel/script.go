@@ -14,9 +14,9 @@ import (
 
 // ScriptOptions tune the harness script.
 type ScriptOptions struct {
-	Caba      bool // the kernel prints NScaba: predict it
-	DelayMs   int  // sleep before the snapshot of a step whose model state has a dangling caba (lets RCU free it)
-	TimeoutMs int  // settle timeout per step (0: the harness default, 3000)
+	Caba      CabaView // how the kernel prints caba
+	DelayMs   int      // sleep before the snapshot of a step whose model state has a dangling caba (lets RCU free it)
+	TimeoutMs int      // settle timeout per step (0: the harness default, 3000)
 }
 
 // harnessLine renders op as a STEP line; creating steps name the new slot,
@@ -233,7 +233,7 @@ func (r *WalkResult) OK() bool { return r.FailStep == 0 && len(r.Errors) == 0 }
 // Candidates are pruned by what the kernel showed: the kernel must match one
 // of the settled states the model allows. Comparison stops at the first
 // mismatch, and at a step where the model's state is corrupt.
-func Compare(m *linux.Model, w Walk, out *Output, caba bool) WalkResult {
+func Compare(m *linux.Model, w Walk, out *Output, caba CabaView) WalkResult {
 	res := WalkResult{Walk: w, Errors: out.Errors[w.Name], Reports: out.Reports[w.Name]}
 	obs := out.Obs[w.Name]
 	if obs == nil {

@@ -548,7 +548,7 @@ func RunVM(cfg VMConfig) (*VMResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	so := ScriptOptions{Caba: true, DelayMs: 40, TimeoutMs: 4000}
+	so := ScriptOptions{Caba: ViewFor(rev), DelayMs: 40, TimeoutMs: 4000}
 	var script bytes.Buffer
 	var cexWalks []Walk
 	for _, c := range cexs {
@@ -591,7 +591,7 @@ func RunVM(cfg VMConfig) (*VMResult, error) {
 			os.WriteFile(fr.ConsoleLog, []byte(boot.Console), 0o644)
 		}
 		judge := func(m *linux.Model, w Walk) WalkResult {
-			r := Compare(m, w, out, true)
+			r := Compare(m, w, out, ViewFor(rev))
 			// a mismatch after the first kernel report does not count
 			if r.FirstReport > 0 && r.FailStep >= r.FirstReport {
 				r.FailStep = 0

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"cabacheck/kernel"
+)
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestConformUsage(t *testing.T) {
+	if code, _, _ := runCLI("conform"); code != exitUsage {
+		t.Errorf("conform without target: exit %d", code)
+	}
+	if code, _, errs := runCLI("conform", "nowhere"); code != exitUsage || !strings.Contains(errs, "unknown target") {
+		t.Errorf("unknown target: %d %q", code, errs)
+	}
+	if code, _, errs := runCLI("conform", "vm", "--kernels", "huge"); code != exitUsage || !strings.Contains(errs, "unknown kernel") {
+		t.Errorf("bad --kernels: %d %q", code, errs)
+	}
+	if code, _, errs := runCLI("conform", "vm", "--revision", "v9"); code != exitUsage || !strings.Contains(errs, "v9") {
+		t.Errorf("bad --revision: %d %q", code, errs)
+	}
+	if code, _, errs := runCLI("conform", "host", "--tasks", "99"); code != exitUsage || !strings.Contains(errs, "--tasks") {
+		t.Errorf("bad --tasks: %d %q", code, errs)
+	}
+	if code, out, _ := runCLI("conform", "host", "--help"); code != exitOK || !strings.Contains(out, "--walks") {
+		t.Errorf("--help: %d %q", code, out)
+	}
+}
+
+func TestConformHostCLI(t *testing.T) {
+	if err := kernel.CanRunHost(); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	code, out, errs := runCLI("conform", "host", "--walks", "10", "--tasks", "6", "--seed", "4", "--out", dir)
+	if code != exitOK || !strings.Contains(out, "0 mismatches") || !strings.Contains(out, "steps compared") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	steps := filepath.Join(dir, "a.steps")
+	os.WriteFile(steps, []byte("# a reproducer\nFork(1) Fork(2) Clone(3) Exit(3) Exec(4)\n"), 0o644)
+	code, out, errs = runCLI("conform", "replay", steps)
+	if code != exitOK || !strings.Contains(out, "0 mismatches") {
+		t.Fatalf("replay: exit %d\n%s%s", code, out, errs)
+	}
+}

@@ -29,6 +29,7 @@ type command struct {
 
 var commands = map[string]command{
 	"check":      {"explore the model and check invariants", runCheck},
+	"bench":      {"measure throughput, memory and symmetry reduction on the standard and Linux models", runBench},
 	"growth":     {"sweep bounds, measure and predict the state-space growth, plot it", runGrowth},
 	"scenario":   {"run a scripted scenario file and print the tree after each step", runScenario},
 	"invariants": {"list the named invariants and groups", runInvariants},

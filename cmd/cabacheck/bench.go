@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// benchRow is one measured configuration: one child `cabacheck check` process.
+type benchRow struct {
+	label    string
+	args     []string
+	distinct uint64
+	depth    int
+	seconds  float64
+	cpu      float64 // user+system seconds of the child
+	bps      float64 // bytes per distinct state held by the visited set and records
+	rssMiB   float64 // peak resident set of the child
+}
+
+func (r *benchRow) rate() float64    { return float64(r.distinct) / r.seconds }
+func (r *benchRow) cpuRate() float64 { return float64(r.distinct) / r.cpu }
+
+func runBench(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("bench")
+	toyMaxp := fs.Int("toy-maxp", 8, "MAXP of the standard benchmark model")
+	tasks := fs.Int("tasks", 5, "task bound of the Linux model runs")
+	symTasks := fs.Int("symmetry-tasks", 5, "task bound of the symmetry reduction runs (6 takes minutes and several GiB)")
+	quick := fs.Bool("quick", false, "small bounds (MAXP 7, 4 tasks) for a smoke test")
+	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
+		return c
+	}
+	if *quick {
+		*toyMaxp, *tasks, *symTasks = 7, 4, 4
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "cabacheck bench: %v\n", err)
+		return exitUsage
+	}
+	tmp, err := os.MkdirTemp("", "cabacheck-bench-")
+	if err != nil {
+		fmt.Fprintf(stderr, "cabacheck bench: %v\n", err)
+		return exitUsage
+	}
+	defer os.RemoveAll(tmp)
+
+	toyArgs := []string{"--model", "toy", "--tasks", strconv.Itoa(*toyMaxp)}
+	linuxArgs := func(rev string, t int) []string {
+		return []string{"--model", "linux", "--tasks", strconv.Itoa(t), "--revision", rev, "--continue"}
+	}
+	badger := func(name string) []string { return []string{"--store", "badger", "--dir", filepath.Join(tmp, name)} }
+	w := func(n int) []string { return []string{"--workers", strconv.Itoa(n)} }
+	cat := func(parts ...[]string) []string {
+		var out []string
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	toyName := fmt.Sprintf("toy MAXP=%d", *toyMaxp)
+	linName := func(rev string, t int) string { return fmt.Sprintf("linux %s --tasks %d", rev, t) }
+	rows := []*benchRow{
+		{label: toyName + ", memory, 1 worker", args: cat(toyArgs, w(1))},
+		{label: toyName + ", memory, 2 workers", args: cat(toyArgs, w(2))},
+		{label: toyName + ", badger, 2 workers", args: cat(toyArgs, w(2), badger("toy"))},
+	}
+	for _, rev := range []string{"seed", "v3", "v4", "fixed"} {
+		rows = append(rows, &benchRow{label: linName(rev, *tasks) + ", memory, 2 workers", args: cat(linuxArgs(rev, *tasks), w(2))})
+	}
+	rows = append(rows,
+		&benchRow{label: linName("v4", *tasks) + ", memory, 1 worker", args: cat(linuxArgs("v4", *tasks), w(1))},
+		&benchRow{label: linName("v4", *tasks) + ", badger, 2 workers", args: cat(linuxArgs("v4", *tasks), w(2), badger("linux"))},
+		&benchRow{label: linName("v3", *symTasks) + ", symmetry off", args: cat(linuxArgs("v3", *symTasks), w(2))},
+		&benchRow{label: linName("v3", *symTasks) + ", symmetry on", args: cat(linuxArgs("v3", *symTasks), w(2), []string{"--symmetry"})},
+	)
+	fmt.Fprintf(stdout, "cabacheck bench: %d configurations, each a separate `cabacheck check` process, %s\n\n", len(rows), time.Now().Format("2006-01-02 15:04"))
+	for i, r := range rows {
+		fmt.Fprintf(stderr, "bench %d/%d: %s\n", i+1, len(rows), r.label)
+		if err := measure(exe, r, filepath.Join(tmp, fmt.Sprintf("stats%d.jsonl", i))); err != nil {
+			fmt.Fprintf(stderr, "cabacheck bench: %s: %v\n", r.label, err)
+			return exitUsage
+		}
+	}
+	fmt.Fprintf(stdout, "| configuration | distinct states | depth | seconds | distinct states/s | states/CPU-second | bytes/state | peak RSS MiB |\n")
+	fmt.Fprintf(stdout, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, r := range rows {
+		fmt.Fprintf(stdout, "| %s | %s | %d | %.2f | %s | %s | %.1f | %.0f |\n", r.label, commas(r.distinct), r.depth, r.seconds,
+			commas(uint64(r.rate())), commas(uint64(r.cpuRate())), r.bps, r.rssMiB)
+	}
+	fmt.Fprintf(stdout, "\nRatios within this run:\n")
+	fmt.Fprintf(stdout, "  %s: 2 workers / 1 worker = %.2f\n", toyName, rows[1].rate()/rows[0].rate())
+	fmt.Fprintf(stdout, "  %s: badger / memory (2 workers) = %.2f\n", toyName, rows[2].rate()/rows[1].rate())
+	n := len(rows)
+	v4 := rows[5] // linux v4, memory, 2 workers
+	fmt.Fprintf(stdout, "  %s: 2 workers / 1 worker = %.2f\n", linName("v4", *tasks), v4.rate()/rows[n-4].rate())
+	fmt.Fprintf(stdout, "  %s: badger / memory (2 workers) = %.2f\n", linName("v4", *tasks), rows[n-3].rate()/v4.rate())
+	fmt.Fprintf(stdout, "  %s: symmetry reduction factor = %.2f (%s -> %s states)\n", linName("v3", *symTasks),
+		float64(rows[n-2].distinct)/float64(rows[n-1].distinct), commas(rows[n-2].distinct), commas(rows[n-1].distinct))
+	fmt.Fprintf(stdout, "  load average at the end: %s\n", loadAverage())
+	return exitOK
+}
+
+// measure runs one configuration as a child process and fills r.
+func measure(exe string, r *benchRow, statsPath string) error {
+	args := append([]string{"check"}, r.args...)
+	args = append(args, "--json", "--progress", "0", "--stats-out", statsPath)
+	cmd := exec.Command(exe, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if cmd.ProcessState == nil || (err != nil && cmd.ProcessState.ExitCode() != exitViolation) {
+		return fmt.Errorf("cabacheck %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+	}
+	var rep checkReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		return fmt.Errorf("reading the report: %w", err)
+	}
+	if !rep.Complete {
+		return fmt.Errorf("the search did not complete: %s", rep.StopReason)
+	}
+	r.distinct, r.depth, r.seconds = rep.DistinctStates, rep.Depth, rep.ElapsedSeconds
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.rssMiB = float64(ru.Maxrss) / 1024
+		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	}
+	f, err := os.Open(statsPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var lr levelRecord
+		if json.Unmarshal(sc.Bytes(), &lr) == nil && lr.BytesPerState > 0 {
+			r.bps = lr.BytesPerState
+		}
+	}
+	return nil
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

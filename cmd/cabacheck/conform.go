@@ -169,7 +169,11 @@ func runConformVM(args []string, stdout, stderr io.Writer) int {
 				continue
 			}
 			fmt.Fprintf(stdout, "  syscalls: %s\n", kernel.FormatOps(c.Walk.Ops))
-			fmt.Fprintf(stdout, "  model  (step %d): %s\n", c.ViolStep, c.Prediction)
+			if c.ViolStep > 0 {
+				fmt.Fprintf(stdout, "  model  (step %d): %s\n", c.ViolStep, c.Prediction)
+			} else {
+				fmt.Fprintf(stdout, "  model: %s\n", c.Prediction)
+			}
 			if len(c.Result.Reports) == 0 {
 				fmt.Fprintf(stdout, "  kernel: no report\n")
 			}

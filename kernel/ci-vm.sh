@@ -10,3 +10,4 @@ rev="${1:-seed}"
 walks="${2:-10}"
 go build -o bin/cabacheck ./cmd/cabacheck
 bin/cabacheck conform vm --revision "$rev" --walks "$walks" --out "conform-out/vm-$rev"
+CABACHECK_VM=1 go test -count=1 -run TestVMCounterexamples ./kernel

@@ -207,7 +207,7 @@ func runConformVM(args []string, stdout, stderr io.Writer) int {
 		if fr.ConsoleLog != "" {
 			fmt.Fprintf(stdout, "console log: %s\n", fr.ConsoleLog)
 		}
-		if fr.Mismatches > 0 || fr.Unexpected > 0 || fr.Boot.TimedOut {
+		if fr.Mismatches > 0 || fr.Unexpected > 0 {
 			code = exitViolation
 		}
 		if res.Revision == "fixed" && fr.Reports > 0 {

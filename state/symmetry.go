@@ -41,7 +41,8 @@ func (s *State) symmetryCanonical(best *[Slots]uint8) State {
 	for i := range best {
 		best[i] = uint8(i)
 	}
-	var mov []uint8
+	var movBuf [Slots]uint8
+	mov := movBuf[:0]
 	for i := 2; i <= n; i++ {
 		if s.St[i] != Unborn {
 			mov = append(mov, uint8(i))
@@ -55,7 +56,8 @@ func (s *State) symmetryCanonical(best *[Slots]uint8) State {
 		slot             uint8
 		group, rank, own uint64
 	}
-	ks := make([]keyed, len(mov))
+	var ksBuf [Slots]keyed
+	ks := ksBuf[:len(mov)]
 	for k, i := range mov {
 		g := color[i]
 		if t := s.Tg[i]; t >= 2 && t != None && s.St[t] != Unborn {
@@ -76,7 +78,8 @@ func (s *State) symmetryCanonical(best *[Slots]uint8) State {
 		return 0
 	}
 	slices.SortFunc(ks, cmpKey)
-	order := make([]uint8, len(ks))
+	var orderBuf [Slots]uint8
+	order := orderBuf[:len(ks)]
 	for k := range ks {
 		order[k] = ks[k].slot
 	}
@@ -91,6 +94,13 @@ func (s *State) symmetryCanonical(best *[Slots]uint8) State {
 			ties = append(ties, [2]int{lo, hi})
 		}
 		lo = hi
+	}
+	if len(ties) == 0 {
+		// The usual case: the order is forced.
+		for k, old := range order {
+			best[old] = uint8(k + 2)
+		}
+		return s.Permute(best)
 	}
 	var bestState State
 	var bestEnc, enc [BytesPerTask * Slots]byte
@@ -209,11 +219,19 @@ func (s *State) refine(mov []uint8) [Slots]uint64 {
 		color[i] = h
 	}
 	distinct := func(c *[Slots]uint64) int {
-		seen := map[uint64]bool{}
-		for _, i := range mov {
-			seen[c[i]] = true
+		var v [Slots]uint64
+		m := len(mov)
+		for k, i := range mov {
+			v[k] = c[i]
 		}
-		return len(seen)
+		slices.Sort(v[:m])
+		d := 1
+		for k := 1; k < m; k++ {
+			if v[k] != v[k-1] {
+				d++
+			}
+		}
+		return d
 	}
 	classes := distinct(&color)
 	for round := 0; round < len(mov); round++ {

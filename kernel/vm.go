@@ -118,7 +118,11 @@ func Boot(image, initrd string, extraAppend string, timeout time.Duration) (*Qem
 	}
 	args := []string{"-nographic", "-no-reboot", "-net", "none", "-m", "512M", "-smp", "1",
 		"-kernel", image, "-initrd", initrd,
-		"-append", strings.TrimSpace("console=ttyS0 panic=-1 " + extraAppend)}
+		// loglevel=4 keeps emerg..err (KASAN, BUG:, Oops, general protection
+		// fault) and drops the warnings and notices that the kernel may print in
+		// the middle of a harness line (tsc watchdog, crng); tsc=reliable stops
+		// the TCG clocksource watchdog from firing at all.
+		"-append", strings.TrimSpace("console=ttyS0 panic=-1 loglevel=4 tsc=reliable " + extraAppend)}
 	cmd := exec.Command(qemu, args...)
 	out := &lockedBuffer{last: time.Now()}
 	cmd.Stdout, cmd.Stderr = out, out

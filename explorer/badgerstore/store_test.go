@@ -46,6 +46,11 @@ func linuxModel(tasks int, rev linux.Revision) *linux.Model {
 	return linux.MustNew(linux.Options{Tasks: tasks, Revision: rev, Actions: linux.DefaultActions})
 }
 
+func symmetric(tasks int, rev linux.Revision) spec.Model {
+	m, _ := linux.NewSymmetric(linux.Options{Tasks: tasks, Revision: rev, Actions: linux.AllActions})
+	return m
+}
+
 func linuxChecker(tasks int) spec.Checker {
 	invs, _ := invariants.Select("all")
 	return invariants.NewChecker(tasks, invs)
@@ -76,6 +81,7 @@ func TestSameAsMemory(t *testing.T) {
 	}{
 		{tm, toy.Checker{}},
 		{linuxModel(4, linux.V3), linuxChecker(4)},
+		{symmetric(3, linux.V4), linuxChecker(3)},
 	}
 	for _, c := range cases {
 		ref, err := explorer.Run(c.m, explorer.Config{Workers: 2, Checker: c.ch, Continue: true})

@@ -2,6 +2,7 @@ package explorer
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -386,7 +387,7 @@ func Run(model spec.Model, cfg Config) (*Search, error) {
 	res.RecordBytes = store.RecordBytes()
 	d, g := float64(res.Distinct), float64(res.Generated)
 	res.CollisionOptimistic = d * (g - d) / math.Pow(2, 64)
-	res.CollisionActual = actualCollision(store)
+	res.CollisionActual = actualCollision(store, nw)
 	if cfg.Progress != nil {
 		cfg.Progress(Progress{Level: level, Distinct: res.Distinct, Generated: res.Generated, Elapsed: res.Elapsed, Done: true})
 	}
@@ -435,7 +436,7 @@ func (s *Search) generate(workers []*worker, frontier []byte, base uint32, r0, r
 			var cur []byte
 			emit := func(a spec.Action, next []byte) {
 				deg++
-				if string(next) == string(cur) {
+				if sameState(next, cur) {
 					w.selfLoops++
 					return
 				}
@@ -465,6 +466,26 @@ func (s *Search) generate(workers []*worker, frontier []byte, base uint32, r0, r
 		}(w, lo, hi)
 	}
 	wg.Wait()
+}
+
+// sameState compares two encodings of equal length eight bytes at a time
+// (a call to the general comparison costs more than the work for small states).
+func sameState(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for len(a) >= 8 {
+		if binary.LittleEndian.Uint64(a) != binary.LittleEndian.Uint64(b) {
+			return false
+		}
+		a, b = a[8:], b[8:]
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // insert runs the insert phase: worker wi owns the shards congruent to wi,
@@ -600,18 +621,63 @@ func (s *Search) checkLevel(ch spec.Checker, names []string, found []bool, state
 }
 
 // actualCollision is TLC's estimate from the fingerprints themselves: the
-// reciprocal of the smallest gap between two sorted fingerprints.
-func actualCollision(v Visited) float64 {
+// reciprocal of the smallest gap between two sorted fingerprints. With an
+// FPSet the shards (which partition fingerprints by their top bits) are
+// sorted in parallel.
+func actualCollision(v Visited, workers int) float64 {
 	n := v.Len()
 	if n < 2 || n > 1<<28 {
 		return 0
 	}
-	fps := make([]uint64, 0, n)
-	v.Range(func(fp uint64) { fps = append(fps, fp) })
-	slices.Sort(fps)
 	minGap := uint64(math.MaxUint64)
-	for i := 1; i < len(fps); i++ {
-		minGap = min(minGap, fps[i]-fps[i-1])
+	fs, ok := v.(*MemStore)
+	if !ok {
+		fps := make([]uint64, 0, n)
+		v.Range(func(fp uint64) { fps = append(fps, fp) })
+		slices.Sort(fps)
+		for i := 1; i < len(fps); i++ {
+			minGap = min(minGap, fps[i]-fps[i-1])
+		}
+	} else {
+		type span struct{ lo, hi, gap uint64 }
+		spans := make([]span, len(fs.shards))
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				var fps []uint64
+				for sh := w; sh < len(fs.shards); sh += workers {
+					fps = fps[:0]
+					for _, fp := range fs.shards[sh].slots {
+						if fp != 0 {
+							fps = append(fps, fp)
+						}
+					}
+					sp := span{gap: math.MaxUint64}
+					if len(fps) > 0 {
+						slices.Sort(fps)
+						sp.lo, sp.hi = fps[0], fps[len(fps)-1]
+						for i := 1; i < len(fps); i++ {
+							sp.gap = min(sp.gap, fps[i]-fps[i-1])
+						}
+					}
+					spans[sh] = sp
+				}
+			}(w)
+		}
+		wg.Wait()
+		prev, have := uint64(0), false
+		for _, sp := range spans {
+			minGap = min(minGap, sp.gap)
+			if sp.hi == 0 {
+				continue
+			}
+			if have {
+				minGap = min(minGap, sp.lo-prev)
+			}
+			prev, have = sp.hi, true
+		}
 	}
 	if minGap == 0 {
 		return 1

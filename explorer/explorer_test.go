@@ -170,3 +170,22 @@ func TestFPSet(t *testing.T) {
 		t.Errorf("range saw %d", n)
 	}
 }
+
+// The parallel collision estimate equals the sequential one over the same set.
+func TestCollisionEstimate(t *testing.T) {
+	s, err := explorer.Run(model(t, 4, linux.Seed), explorer.Config{Workers: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := explorer.NewFPSet(0)
+	s.Store().Range(func(fp uint64) { set.Insert(fp) })
+	s2, err := explorer.Run(model(t, 4, linux.Seed), explorer.Config{Workers: 2, Visited: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The second search found nothing new (the set already held every state)
+	// but estimates from the same fingerprints, sequentially.
+	if s.Result.CollisionActual != s2.Result.CollisionActual || s.Result.CollisionActual == 0 {
+		t.Errorf("parallel estimate %g, sequential %g", s.Result.CollisionActual, s2.Result.CollisionActual)
+	}
+}

@@ -3,6 +3,7 @@ package badgerstore_test
 import (
 	"bufio"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -225,20 +226,22 @@ func TestKill(t *testing.T) {
 	}
 	sc := bufio.NewScanner(out)
 	killedAfter := -1
+	// A different moment each run: after a level from 8 to 20, 0-79 ms into the next.
+	at, delay := 8+rand.IntN(13), time.Duration(rand.IntN(80))*time.Millisecond
 	for sc.Scan() {
 		if l, ok := strings.CutPrefix(sc.Text(), "level "); ok {
-			if n, _ := strconv.Atoi(l); n >= 12 {
+			if n, _ := strconv.Atoi(l); n >= at {
 				killedAfter = n
-				time.Sleep(time.Duration(n%7) * 10 * time.Millisecond) // somewhere in the next level
+				time.Sleep(delay)
 				cmd.Process.Kill()
 				break
 			}
 		}
 	}
 	cmd.Wait()
-	t.Logf("killed after level %d was committed", killedAfter)
+	t.Logf("killed %v after level %d was committed", delay, killedAfter)
 	if killedAfter < 0 {
-		t.Fatal("the child finished or died before level 12")
+		t.Fatalf("the child finished or died before level %d", at)
 	}
 	m := killModel()
 	st := open(t, dir, m.Name(), true, 0)

@@ -8,6 +8,7 @@ import (
 
 	"cabacheck/explorer"
 	"cabacheck/invariants"
+	"cabacheck/spec"
 	"cabacheck/spec/linux"
 	"cabacheck/traces"
 )
@@ -20,6 +21,9 @@ type Budget struct {
 	MaxDepth  int
 	MaxTime   time.Duration
 	MaxMemory uint64
+	// Symmetry explores the symmetry-reduced model (docs/scale.md): the same
+	// verdicts and shortest-trace lengths, far fewer states.
+	Symmetry bool
 }
 
 // RunConfig is how explorations run: workers and cancellation. Results do
@@ -57,6 +61,7 @@ type Exploration struct {
 	Complete   bool      `json:"complete"`
 	StopReason string    `json:"stop_reason"`
 	Budget     string    `json:"budget,omitempty"`
+	Symmetry   bool      `json:"symmetry,omitempty"`
 	Seconds    float64   `json:"elapsed_seconds"`
 	Verdicts   []Verdict `json:"verdicts"`
 }
@@ -74,6 +79,9 @@ func (e *Exploration) Verdict(name string) (Verdict, bool) {
 // Scope says how far a "holds" reaches: the whole space at the bound, or
 // only the part seen before the exploration stopped.
 func (e *Exploration) Scope() string {
+	if e.Complete && e.Symmetry {
+		return fmt.Sprintf("holds up to %d tasks, %s distinct states up to symmetry", e.Tasks, Commas(e.Distinct))
+	}
 	if e.Complete {
 		return fmt.Sprintf("holds up to %d tasks, %s distinct states", e.Tasks, Commas(e.Distinct))
 	}
@@ -88,6 +96,14 @@ func Explore(opt linux.Options, checks []invariants.Invariant, keepGoing bool, b
 	if err != nil {
 		return nil, err
 	}
+	var explored spec.Model = model
+	var sym *linux.SymmetricModel
+	if b.Symmetry {
+		if sym, err = linux.NewSymmetric(opt); err != nil {
+			return nil, err
+		}
+		explored = sym
+	}
 	cfg := explorer.Config{
 		Workers:   rc.Workers,
 		Checker:   invariants.NewChecker(opt.Tasks, checks),
@@ -98,7 +114,7 @@ func Explore(opt linux.Options, checks []invariants.Invariant, keepGoing bool, b
 		MaxTime:   b.MaxTime,
 		MaxMemory: b.MaxMemory,
 	}
-	search, err := explorer.Run(model, cfg)
+	search, err := explorer.Run(explored, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("exploring %s: %w", model.Name(), err)
 	}
@@ -106,7 +122,7 @@ func Explore(opt linux.Options, checks []invariants.Invariant, keepGoing bool, b
 	e := &Exploration{
 		Revision: opt.Revision.String(), Tasks: opt.Tasks, Actions: opt.Actions.String(),
 		Distinct: res.Distinct, Generated: res.Generated, Depth: res.Depth, Complete: res.Complete,
-		StopReason: res.StopReason, Budget: res.Budget, Seconds: res.Elapsed.Seconds(),
+		StopReason: res.StopReason, Budget: res.Budget, Seconds: res.Elapsed.Seconds(), Symmetry: b.Symmetry,
 	}
 	found := map[string]explorer.Violation{}
 	for _, v := range res.Violations {
@@ -119,6 +135,12 @@ func Explore(opt linux.Options, checks []invariants.Invariant, keepGoing bool, b
 			continue
 		}
 		_, acts := search.Path(v.State)
+		if sym != nil {
+			// Representatives' actions, mapped back to a concrete, creation-ordered run.
+			if acts, err = sym.Concrete(acts); err != nil {
+				return nil, fmt.Errorf("mapping the %s trace of %s back from symmetry: %w", inv.Name, model.Name(), err)
+			}
+		}
 		tr, err := traces.Build(model, acts)
 		if err != nil {
 			return nil, fmt.Errorf("rebuilding the %s trace of %s: %w", inv.Name, model.Name(), err)

@@ -81,6 +81,9 @@ func (b Budget) String() string {
 	if b.MaxMemory > 0 {
 		f = append(f, fmt.Sprintf("--max-memory %d", b.MaxMemory))
 	}
+	if b.Symmetry {
+		f = append(f, "--symmetry")
+	}
 	return strings.Join(f, " ")
 }
 

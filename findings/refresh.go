@@ -13,6 +13,9 @@ type RefreshConfig struct {
 	FixedTasks   []int  // bounds of the fixed-revision verifications
 	CompleteUpTo int    // bounds up to this are explored completely
 	Large        Budget // budget per exploration above CompleteUpTo
+	// FixedSymmetryFrom: fixed verifications at this bound and above run on
+	// the symmetry-reduced model (0: never).
+	FixedSymmetryFrom int
 }
 
 // MatrixCommand is the command line that reproduces m.
@@ -53,7 +56,9 @@ func Refresh(cfg RefreshConfig, rc RunConfig, log func(string)) (*Record, error)
 		rec.Matrices = append(rec.Matrices, m)
 	}
 	for _, n := range cfg.FixedTasks {
-		f, err := VerifyFixed(n, budget(n), rc)
+		b := budget(n)
+		b.Symmetry = cfg.FixedSymmetryFrom > 0 && n >= cfg.FixedSymmetryFrom
+		f, err := VerifyFixed(n, b, rc)
 		if err != nil {
 			return nil, err
 		}

@@ -26,6 +26,8 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 	completeUpTo := fs.Int("complete-up-to", 5, "with --refresh: explore bounds up to this completely; larger ones within the budget below")
 	largeDepth := fs.Int("large-max-depth", 12, "with --refresh: BFS depth budget above --complete-up-to")
 	largeMem := fs.String("large-max-memory", "10GiB", "with --refresh: heap budget above --complete-up-to")
+	fixedSymFrom := fs.Int("fixed-symmetry-from", 0, "with --refresh: verify the fixed revision with --symmetry at this bound and above (0: never)")
+	keepMatrices := fs.Bool("keep-matrices", false, "with --refresh: keep the revision matrices of the existing record, rerun only the fixed verification")
 	dir := fs.String("dir", "", "directory of the concern scenarios (default: testdata/concerns of the repository)")
 	workers := fs.Int("workers", defaultWorkers(), "worker goroutines (results do not depend on it)")
 	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
@@ -48,7 +50,7 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	rc := findings.RunConfig{Workers: *workers, Context: ctx}
 	if *refresh {
-		cfg := findings.RefreshConfig{CompleteUpTo: *completeUpTo, Large: findings.Budget{MaxDepth: *largeDepth}}
+		cfg := findings.RefreshConfig{CompleteUpTo: *completeUpTo, Large: findings.Budget{MaxDepth: *largeDepth}, FixedSymmetryFrom: *fixedSymFrom}
 		var err error
 		if cfg.MatrixTasks, err = parseInts(*matrixTasks); err != nil {
 			return usageError(stderr, "findings", fmt.Errorf("--matrix-tasks: %w", err))
@@ -60,6 +62,17 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 			return usageError(stderr, "findings", fmt.Errorf("--large-max-memory: %w", err))
 		}
 		given := map[int]*findings.Matrix{}
+		if *keepMatrices {
+			old, err := findings.ReadRecord(*recPath)
+			if err != nil {
+				return usageError(stderr, "findings", fmt.Errorf("--keep-matrices: %w", err))
+			}
+			cfg.MatrixTasks = nil
+			for _, m := range old.Matrices {
+				given[m.Tasks] = m
+				cfg.MatrixTasks = append(cfg.MatrixTasks, m.Tasks)
+			}
+		}
 		for _, p := range *addMatrix {
 			m, err := readMatrix(p)
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cabacheck/explorer"
+	"cabacheck/spec"
 	"cabacheck/spec/linux"
 )
 
@@ -180,14 +181,15 @@ func (r *Result) Of(s Series) []*Run {
 }
 
 // NewModel builds the model of series s at a bound.
-func NewModel(s Series, tasks int) (*linux.Model, error) {
+func NewModel(s Series, tasks int) (spec.Model, error) {
+	opt := linux.Options{Tasks: tasks, Revision: s.Revision, Actions: s.Actions}
 	if s.Symmetry {
-		return nil, fmt.Errorf("symmetry reduction is not available in this build")
+		return linux.NewSymmetric(opt)
 	}
-	return linux.New(linux.Options{Tasks: tasks, Revision: s.Revision, Actions: s.Actions})
+	return linux.New(opt)
 }
 
-func runOne(ctx context.Context, model *linux.Model, s Series, tasks int, sw Sweep) (*Run, error) {
+func runOne(ctx context.Context, model spec.Model, s Series, tasks int, sw Sweep) (*Run, error) {
 	cfg := explorer.Config{
 		Workers:   sw.Workers,
 		Context:   ctx,

@@ -3,6 +3,7 @@ package findings
 import (
 	"context"
 	"fmt"
+	"github.com/dustin/go-humanize"
 	"strings"
 	"time"
 
@@ -161,15 +162,5 @@ func violation(inv invariants.Invariant, tr *traces.Trace) Verdict {
 	return v
 }
 
-// Commas formats n with thousands separators.
-func Commas(n uint64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+// Commas formats n with thousands separators, as TLC does.
+func Commas(n uint64) string { return humanize.Comma(int64(n)) }

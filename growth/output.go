@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/dustin/go-humanize"
 	"io"
 	"strconv"
 
@@ -128,18 +129,8 @@ func WriteMarkdown(w io.Writer, res *Result) error {
 	return nil
 }
 
-// commas formats n with thousands separators.
-func commas(n uint64) string {
-	s := strconv.FormatUint(n, 10)
-	var b []byte
-	for i := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b = append(b, ',')
-		}
-		b = append(b, s[i])
-	}
-	return string(b)
-}
+// commas formats n with thousands separators, as TLC does.
+func commas(n uint64) string { return humanize.Comma(int64(n)) }
 
 // ReadJSON reads a report written by WriteJSON back into a Result, so that
 // tables and plots can be made again without exploring.

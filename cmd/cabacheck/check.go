@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/dustin/go-humanize"
 	"io"
 	"os"
 	"os/signal"
@@ -272,14 +273,4 @@ func writeTraces(path string, trs []*traces.Trace) error {
 }
 
 // commas formats n with thousands separators, as TLC does.
-func commas(n uint64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+func commas(n uint64) string { return humanize.Comma(int64(n)) }

@@ -76,7 +76,7 @@ type Progress struct {
 	Level     int
 	Distinct  uint64
 	Generated uint64
-	Queue     uint64 // states left to expand in the current level
+	Queue     uint64 // states found but not yet expanded (TLC's "states left on queue")
 	Elapsed   time.Duration
 	Done      bool
 }
@@ -342,6 +342,12 @@ func Run(model spec.Model, cfg Config) (*Search, error) {
 				for k, v := range w.outDegree {
 					ls.OutDegree[k] += v
 				}
+			}
+			if cfg.Progress != nil && r1 < nf && time.Since(lastProgress) >= every {
+				// A long level reports between its rounds too.
+				lastProgress = time.Now()
+				cfg.Progress(Progress{Level: level, Distinct: res.Distinct + uint64(len(nextRecs)), Generated: res.Generated + ls.Generated,
+					Queue: uint64(nf-r1) + uint64(len(nextRecs)), Elapsed: elapsed()})
 			}
 		}
 		if stopped {

@@ -155,6 +155,8 @@ type worker struct {
 
 func (w *worker) reset() {
 	w.records, w.states = w.records[:0], w.states[:0]
+	w.generated, w.selfLoops, w.dups, w.newCount = 0, 0, 0, 0
+	w.outDegree = [outDegreeBuckets]uint64{}
 	for i := range w.shardFPs {
 		w.shardFPs[i] = w.shardFPs[i][:0]
 		w.shardIdx[i] = w.shardIdx[i][:0]
@@ -429,8 +431,6 @@ func (s *Search) generate(workers []*worker, frontier []byte, base uint32, r0, r
 	for wi, w := range workers {
 		lo, hi := r0+wi*chunk, min(r0+(wi+1)*chunk, r1)
 		w.reset()
-		w.generated, w.selfLoops, w.dups, w.newCount = 0, 0, 0, 0
-		w.outDegree = [outDegreeBuckets]uint64{}
 		if lo >= hi {
 			continue
 		}

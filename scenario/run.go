@@ -36,18 +36,11 @@ func (f *File) ParseConfig() (Config, error) {
 			}
 			c.Tasks = n
 		case "revisions", "revision":
-			c.Revisions = nil
-			if v == "all" {
-				c.Revisions = linux.Revisions()
-				continue
+			revs, err := linux.ParseRevisions(v)
+			if err != nil {
+				return c, fmt.Errorf("%s:%d: config: %w", f.Path, d.Line, err)
 			}
-			for _, r := range strings.Split(v, ",") {
-				rev, err := linux.ParseRevision(r)
-				if err != nil {
-					return c, fmt.Errorf("%s:%d: config: %w", f.Path, d.Line, err)
-				}
-				c.Revisions = append(c.Revisions, rev)
-			}
+			c.Revisions = revs
 		case "actions":
 			as, err := linux.ParseActions(v)
 			if err != nil {

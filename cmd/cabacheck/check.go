@@ -182,12 +182,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	code := exitOK
-	if len(res.Violations) > 0 {
-		code = exitViolation
-	} else if res.Budget != "" {
-		code = exitBudget
-	}
+	code := exitCodeFor(res)
 	if *asJSON {
 		rep := checkReport{
 			Model: "linux", Tasks: opt.Tasks, Revision: opt.Revision.String(), Actions: opt.Actions.String(),

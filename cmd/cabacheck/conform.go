@@ -183,7 +183,7 @@ func runConformVM(args []string, stdout, stderr io.Writer) int {
 			before := c.Result.Compared
 			fmt.Fprintf(stdout, "  steps compared: %d, NScaba/tree mismatches before the report: %d\n", before, boolInt(c.Result.FailStep > 0))
 			if c.Result.FailStep > 0 || len(c.Result.Errors) > 0 {
-				fmt.Fprint(stdout, indentText(c.Result.Text()))
+				fmt.Fprint(stdout, indent(c.Result.Text()))
 			}
 		}
 		bad := 0
@@ -222,8 +222,4 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-func indentText(s string) string {
-	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ") + "\n"
 }

@@ -8,8 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"cabacheck/findings"
 )
@@ -52,10 +50,10 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 	if *refresh {
 		cfg := findings.RefreshConfig{CompleteUpTo: *completeUpTo, Large: findings.Budget{MaxDepth: *largeDepth}, FixedSymmetryFrom: *fixedSymFrom}
 		var err error
-		if cfg.MatrixTasks, err = parseInts(*matrixTasks); err != nil {
+		if cfg.MatrixTasks, err = parseTaskList(*matrixTasks); err != nil {
 			return usageError(stderr, "findings", fmt.Errorf("--matrix-tasks: %w", err))
 		}
-		if cfg.FixedTasks, err = parseInts(*fixedTasks); err != nil {
+		if cfg.FixedTasks, err = parseTaskList(*fixedTasks); err != nil {
 			return usageError(stderr, "findings", fmt.Errorf("--fixed-tasks: %w", err))
 		}
 		if cfg.Large.MaxMemory, err = parseBytes(*largeMem); err != nil {
@@ -148,20 +146,4 @@ func readMatrix(path string) (*findings.Matrix, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &m, nil
-}
-
-func parseInts(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		n, err := strconv.Atoi(f)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a number", f)
-		}
-		out = append(out, n)
-	}
-	return out, nil
 }

@@ -198,6 +198,9 @@ func parseTaskList(s string) ([]int, error) {
 	var out []int
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
 		lo, hi, isRange := strings.Cut(part, "..")
 		a, err := strconv.Atoi(strings.TrimSpace(lo))
 		if err != nil {
@@ -227,11 +230,11 @@ func parseSeries(revs string, actions []string, eachAction, symmetry bool) ([]gr
 			out = append(out, s)
 		}
 	}
-	for _, rv := range strings.Split(revs, ",") {
-		rev, err := linux.ParseRevision(strings.TrimSpace(rv))
-		if err != nil {
-			return nil, fmt.Errorf("--revision: %w", err)
-		}
+	revisions, err := linux.ParseRevisions(revs)
+	if err != nil {
+		return nil, fmt.Errorf("--revision: %w", err)
+	}
+	for _, rev := range revisions {
 		for _, a := range actions {
 			set, err := linux.ParseActions(a)
 			if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"cabacheck/explorer"
 )
 
 // Exit codes.
@@ -20,6 +22,17 @@ const (
 	exitUsage     = 2 // bad usage or input
 	exitBudget    = 3 // a --max-states/--max-time/--max-memory budget stopped the run
 )
+
+// exitCodeFor is a search's exit code: a violation wins over a budget stop.
+func exitCodeFor(res explorer.Result) int {
+	switch {
+	case len(res.Violations) > 0:
+		return exitViolation
+	case res.Budget != "":
+		return exitBudget
+	}
+	return exitOK
+}
 
 // command is one subcommand. run returns the exit code.
 type command struct {

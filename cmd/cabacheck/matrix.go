@@ -38,7 +38,7 @@ func runMatrix(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return usageError(stderr, "matrix", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
-	revs, err := parseRevisions(*revList)
+	revs, err := linux.ParseRevisions(*revList)
 	if err != nil {
 		return usageError(stderr, "matrix", err)
 	}
@@ -96,31 +96,4 @@ func runMatrix(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprint(stdout, m.Markdown())
 	return exitOK
-}
-
-// parseRevisions parses a comma-separated revision list ("all" for every one).
-func parseRevisions(list string) ([]linux.Revision, error) {
-	if strings.TrimSpace(list) == "all" {
-		return linux.Revisions(), nil
-	}
-	var revs []linux.Revision
-	seen := map[linux.Revision]bool{}
-	for _, f := range strings.Split(list, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		r, err := linux.ParseRevision(f)
-		if err != nil {
-			return nil, fmt.Errorf("--revision: %w", err)
-		}
-		if !seen[r] {
-			seen[r] = true
-			revs = append(revs, r)
-		}
-	}
-	if len(revs) == 0 {
-		return nil, fmt.Errorf("--revision: no revision given")
-	}
-	return revs, nil
 }

@@ -207,12 +207,7 @@ func runCheckToy(f *scaleFlags, r toyRun, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	code := exitOK
-	if len(res.Violations) > 0 {
-		code = exitViolation
-	} else if res.Budget != "" {
-		code = exitBudget
-	}
+	code := exitCodeFor(res)
 	if r.asJSON {
 		rep := checkReport{Model: "toy", Tasks: r.maxp, Invariants: toy.InvariantNames, Workers: r.workers,
 			DistinctStates: res.Distinct, StatesGen: res.Generated, Depth: res.Depth, Complete: res.Complete,

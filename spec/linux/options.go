@@ -2,6 +2,7 @@ package linux
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -33,6 +34,32 @@ func ParseRevision(s string) (Revision, error) {
 		}
 	}
 	return 0, fmt.Errorf("unknown revision %q (want one of %s)", s, strings.Join(revisionNames, ", "))
+}
+
+// ParseRevisions parses a comma-separated list of revisions, "all" for
+// every one; duplicates are dropped, order is kept.
+func ParseRevisions(list string) ([]Revision, error) {
+	if strings.TrimSpace(list) == "all" {
+		return Revisions(), nil
+	}
+	var revs []Revision
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		r, err := ParseRevision(f)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(revs, r) {
+			revs = append(revs, r)
+		}
+	}
+	if len(revs) == 0 {
+		return nil, fmt.Errorf("no revision given")
+	}
+	return revs, nil
 }
 
 // ActionSet is a set of optional actions.

@@ -19,7 +19,7 @@ func model(t testing.TB, tasks int, rev linux.Revision) *linux.Model {
 }
 
 func checker(t testing.TB, tasks int, list string) *invariants.Checker {
-	invs, err := invariants.Select(list)
+	invs, err := invariants.Select(list, linux.Seed)
 	if err != nil {
 		t.Fatal(err)
 	}

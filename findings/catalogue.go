@@ -1,6 +1,9 @@
 package findings
 
-import "cabacheck/spec/linux"
+import (
+	"cabacheck/invariants"
+	"cabacheck/spec/linux"
+)
 
 func holds(revs ...linux.Revision) []Expect {
 	var e []Expect
@@ -22,7 +25,7 @@ func join(parts ...[]Expect) []Expect {
 	return e
 }
 
-const (
+var (
 	seed  = linux.Seed
 	v3    = linux.V3
 	v4    = linux.V4
@@ -87,7 +90,7 @@ func Catalogue() []*Concern {
 			Name:     "leader-caba-hashed",
 			Question: "Is every leader's caba hashed, as the review notes claim for v3/v4 ('inductively every leader's caba is hashed')?",
 			Source:   "kernel-semantics.md 3.2, 'Items I looked for and did not find to be problems', and item 2",
-			Check:    CheckLeaderCabaHashed, Tasks: 4, Actions: linux.DefaultActions,
+			Check:    invariants.LeaderCabaHashed, Tasks: 4, Actions: linux.DefaultActions,
 			Expect: join([]Expect{violated(v3, 7)}, holds(seed, v4, fixed)),
 			Answer: "No for v3: the induction misses de_thread, which makes a thread whose caba is the old leader the new leader; the old leader is then released. v4 and the seed hold at this bound.",
 		},
@@ -143,16 +146,16 @@ func Catalogue() []*Concern {
 			Name:     "nscaba-tid-not-tgid",
 			Question: "Can NScaba print a TID that names a non-leader thread, where PPid prints the parent's process (TGID)?",
 			Source:   "kernel-semantics.md 3.2 item 11, 1.3 (NScaba output semantics)",
-			Check:    CheckNScabaNamesProcess, Tasks: 4, Actions: linux.Threads,
+			Check:    invariants.NScabaNamesProcess, Tasks: 4, Actions: linux.Threads,
 			Expect: join([]Expect{violated(seed, 3), violated(v3, 3), violated(v4, 3)}, holds(fixed)),
 			Answer: "Yes in every posted revision, in three steps: a process forked by a non-leader thread (seed, v4), or in v3 a thread created by a thread, whose NScaba names its sibling. The fix prints the caba's TGID.",
-			Model:  "The model has no TIDs; findings.TID derives them from the state (a leader shows its TGID, the founding slot; other tasks their slot; in the de_thread window the old leader shows the new leader's old TID), and findings.NScaba is what each revision prints.",
+			Model:  "The model has no TIDs; linux.TID derives them from the state (a leader shows its TGID, the founding slot; other tasks their slot; in the de_thread window the old leader shows the new leader's old TID), and Revision.NScaba is what each revision prints.",
 		},
 		{
 			Name:     "exec-tid-swap-window",
 			Question: "Between de_thread's TID swap and the old leader's release, does NScaba of a process whose caba is the old leader print the exec'ing thread's old TID?",
 			Source:   "kernel-semantics.md 3.2 item 12, 4.4 window 6",
-			Check:    CheckNScabaExecWindow, Tasks: 4, Actions: linux.Threads | linux.Exec,
+			Check:    invariants.NScabaNamesProcessDuringExec, Tasks: 4, Actions: linux.Threads | linux.Exec,
 			Expect: join([]Expect{violated(v3, 6), violated(v4, 7)}, holds(seed, fixed)),
 			Answer: "Yes in v3 and v4 (their CABDs stay on the zombie old leader until its release; in v3 the exec'ing thread's own caba is the old leader, so its NScaba shows its own old TID after 6 steps); the seed handed them over at the old leader's exit_notify; the fix prints the TGID, which the swap does not change.",
 			Model:  "Uses the derived TIDs of nscaba-tid-not-tgid: after ExecSwap(t) and before Release of the old leader l, l carries t's old TID.",

@@ -190,18 +190,18 @@ func TestTIDAcrossExec(t *testing.T) {
 		}
 		s = next
 	}
-	if TID(&s, 2) != 2 || TID(&s, 3) != 3 {
-		t.Fatalf("before the swap: TID(2)=%d TID(3)=%d", TID(&s, 2), TID(&s, 3))
+	if linux.TID(&s, 2) != 2 || linux.TID(&s, 3) != 3 {
+		t.Fatalf("before the swap: TID(2)=%d TID(3)=%d", linux.TID(&s, 2), linux.TID(&s, 3))
 	}
 	swap, _ := linux.ParseAction("ExecSwap(3)")
 	next := s
 	if !m.Step(&s, swap, &next) {
 		t.Fatal("ExecSwap(3) not enabled")
 	}
-	if TID(&next, 3) != 2 || TID(&next, 2) != 3 {
-		t.Fatalf("after the swap: TID(3)=%d (want the TGID 2), TID(2)=%d (want 3)", TID(&next, 3), TID(&next, 2))
+	if linux.TID(&next, 3) != 2 || linux.TID(&next, 2) != 3 {
+		t.Fatalf("after the swap: TID(3)=%d (want the TGID 2), TID(2)=%d (want 3)", linux.TID(&next, 3), linux.TID(&next, 2))
 	}
-	if NScaba(linux.V3, &next, 3) != 3 || NScaba(linux.Fixed, &next, 3) != 2 {
-		t.Fatalf("NScaba of 3 after the swap: v3 %d (want 3, the old TID), fixed %d (want 2)", NScaba(linux.V3, &next, 3), NScaba(linux.Fixed, &next, 3))
+	if linux.V3.NScaba(&next, 3) != 3 || linux.Fixed.NScaba(&next, 3) != 2 {
+		t.Fatalf("NScaba of 3 after the swap: v3 %d (want 3, the old TID), fixed %d (want 2)", linux.V3.NScaba(&next, 3), linux.Fixed.NScaba(&next, 3))
 	}
 }

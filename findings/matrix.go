@@ -32,16 +32,16 @@ type Matrix struct {
 
 // MatrixChecks returns the sanity invariants followed by the CABA ones.
 func MatrixChecks() []invariants.Invariant {
-	sanity, _ := invariants.Select("sanity")
-	caba, _ := invariants.Select("caba")
-	return append(sanity, caba...)
+	return invariants.All()
 }
 
 // CabaInvariants lists the CABA invariant names, in library order.
 func CabaInvariants() []string {
-	caba, _ := invariants.Select("caba")
 	var n []string
-	for _, inv := range caba {
+	for _, inv := range invariants.All() {
+		if inv.Group != "caba" {
+			continue
+		}
 		n = append(n, inv.Name)
 	}
 	return n
@@ -90,8 +90,10 @@ func (b Budget) String() string {
 // sanityVerdict folds the sanity invariants of a row into one verdict.
 func sanityVerdict(e *Exploration) (bool, []string) {
 	var broken []string
-	sanity, _ := invariants.Select("sanity")
-	for _, inv := range sanity {
+	for _, inv := range invariants.All() {
+		if inv.Group != "sanity" {
+			continue
+		}
 		if v, ok := e.Verdict(inv.Name); ok && v.Violated {
 			broken = append(broken, inv.Name)
 		}
@@ -106,7 +108,7 @@ func cell(e *Exploration, inv string) string {
 		return "not checked"
 	}
 	other := ""
-	if strings.HasPrefix(inv, "CabaClosest") && inv != IntendedReading(mustRevision(e.Revision)) {
+	if strings.HasPrefix(inv, "CabaClosest") && inv != invariants.IntendedReading(mustRevision(e.Revision)) {
 		other = " (other reading)"
 	}
 	if v.Violated {

@@ -24,8 +24,8 @@ var conflictTrace = []string{"Fork(1)", "Fork(2)", "ExitBegin(2)", "ExitNotify(2
 // per revision, which of the two readings its final state violates. Both
 // readings can never hold there at once, whatever the revision.
 func ReadingsConflict() ([]string, error) {
-	hashed, _ := invariants.ByName("CabaClosestHashed")
-	notified, _ := invariants.ByName("CabaClosestNotified")
+	hashed, _ := invariants.ByName(invariants.ClosestHashed, linux.Seed)
+	notified, _ := invariants.ByName(invariants.ClosestNotified, linux.Seed)
 	var lines []string
 	for _, rev := range linux.Revisions() {
 		m, err := linux.New(linux.Options{Tasks: 3, Revision: rev, Actions: linux.DefaultActions})

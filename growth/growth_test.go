@@ -42,7 +42,7 @@ func TestSweepCountsEqualSeparateChecks(t *testing.T) {
 	if len(res.Runs) != 6 {
 		t.Fatalf("%d runs, want 6", len(res.Runs))
 	}
-	sanity, err := invariants.Select("sanity")
+	sanity, err := invariants.Select("sanity", linux.Seed)
 	if err != nil {
 		t.Fatal(err)
 	}

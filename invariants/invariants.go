@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"cabacheck/spec/linux"
 	"cabacheck/state"
 )
 
@@ -34,73 +35,187 @@ func fail(why *[]string, format string, args ...any) {
 	}
 }
 
-var all = []Invariant{
-	{"ParentHashed", "sanity", "every hashed task's real_parent is hashed (or init_task for init)", parentHashed},
-	{"ThreadsShareParent", "sanity", "all hashed threads of a process have the same real_parent", threadsShareParent},
-	{"OneLeaderPerGroup", "sanity", "every process with a hashed task has exactly one group_leader, hashed and in the process", oneLeaderPerGroup},
-	{"ExitedHaveNoChildren", "sanity", "a task that has run exit_notify (zombie, dead, released) has no children", exitedHaveNoChildren},
-	{"NoDanglingCaba", "caba", "every hashed task's caba is hashed or init_task", noDanglingCaba},
-	{"NoUseAfterFree", "caba", "the kernel never read or wrote a released task_struct through caba/cabds", noUseAfterFree},
-	{"CabdListMatchesCaba", "caba", "every hashed leader sits on the cabds list of its own caba", cabdListMatchesCaba},
-	{"ThreadsAgreeOnCaba", "caba", "every hashed thread's caba equals its leader's", threadsAgreeOnCaba},
-	{"CabaAcyclic", "caba", "following caba from any hashed task reaches init_task", cabaAcyclic},
-	{"CabaClosestHashed", "caba", "a leader's caba is in the closest born-ancestor process that still has a hashed task (v3/v4 intent)", cabaClosestHashed},
-	{"CabaClosestNotified", "caba", "a leader's caba is in the closest born-ancestor process that has a task not past exit_notify (seed intent)", cabaClosestNotified},
+// entry is a library invariant: a fixed predicate, or (bind set) one whose
+// predicate depends on the revision, or (alias set) a name for the revision's
+// own reading of another invariant.
+type entry struct {
+	Invariant
+	bind  func(rev linux.Revision) func(s *state.State, why *[]string) bool
+	alias func(rev linux.Revision) string
 }
 
-// All returns every invariant, in a fixed order.
-func All() []Invariant { return append([]Invariant(nil), all...) }
+func fixed(name, group, desc string, eval func(s *state.State, why *[]string) bool) entry {
+	return entry{Invariant: Invariant{Name: name, Group: group, Description: desc, Eval: eval}}
+}
 
-// Groups lists the group names accepted by Select.
-func Groups() []string { return []string{"sanity", "caba", "all"} }
+// library is every invariant, in a fixed order. Groups sanity and caba are
+// model.md's invariants (and "all" means exactly those); group derived holds
+// the checks the findings use besides them.
+var library = []entry{
+	fixed("ParentHashed", "sanity", "every hashed task's real_parent is hashed (or init_task for init)", parentHashed),
+	fixed("ThreadsShareParent", "sanity", "all hashed threads of a process have the same real_parent", threadsShareParent),
+	fixed("OneLeaderPerGroup", "sanity", "every process with a hashed task has exactly one group_leader, hashed and in the process", oneLeaderPerGroup),
+	fixed("ExitedHaveNoChildren", "sanity", "a task that has run exit_notify (zombie, dead, released) has no children", exitedHaveNoChildren),
+	fixed("NoDanglingCaba", "caba", "every hashed task's caba is hashed or init_task", noDanglingCaba),
+	fixed("NoUseAfterFree", "caba", "the kernel never read or wrote a released task_struct through caba/cabds", noUseAfterFree),
+	fixed("CabdListMatchesCaba", "caba", "every hashed leader sits on the cabds list of its own caba", cabdListMatchesCaba),
+	fixed("ThreadsAgreeOnCaba", "caba", "every hashed thread's caba equals its leader's", threadsAgreeOnCaba),
+	fixed("CabaAcyclic", "caba", "following caba from any hashed task reaches init_task", cabaAcyclic),
+	fixed(ClosestHashed, "caba", "a leader's caba is in the closest born-ancestor process that still has a hashed task (v3/v4 intent)", cabaClosestHashed),
+	fixed(ClosestNotified, "caba", "a leader's caba is in the closest born-ancestor process that has a task not past exit_notify (seed intent)", cabaClosestNotified),
+	fixed(LeaderCabaHashed, "derived", "every hashed leader's caba is hashed or init_task (NoDanglingCaba restricted to leaders)", leaderCabaHashed),
+	{Invariant: Invariant{Name: ClosestIntended, Group: "derived"}, alias: IntendedReading},
+	{Invariant: Invariant{Name: NScabaNamesProcess, Group: "derived",
+		Description: "for every hashed task whose caba is hashed, NScaba prints the TGID of the caba's process, as PPid prints the parent's TGID"},
+		bind: func(rev linux.Revision) func(*state.State, *[]string) bool {
+			return func(s *state.State, why *[]string) bool { return nscabaNamesProcess(rev, s, why, false) }
+		}},
+	{Invariant: Invariant{Name: NScabaNamesProcessDuringExec, Group: "derived",
+		Description: "while a de_thread is between its TID swap and the old leader's release, NScaba of a task whose caba is that old leader names the caba's process"},
+		bind: func(rev linux.Revision) func(*state.State, *[]string) bool {
+			return func(s *state.State, why *[]string) bool { return nscabaNamesProcess(rev, s, why, true) }
+		}},
+}
 
-// Select resolves a comma-separated list of invariant names and groups.
-func Select(list string) ([]Invariant, error) {
-	seen := map[string]bool{}
+// Names of the invariants other packages refer to.
+const (
+	ClosestHashed                = "CabaClosestHashed"
+	ClosestNotified              = "CabaClosestNotified"
+	ClosestIntended              = "CabaClosestIntended"
+	LeaderCabaHashed             = "LeaderCabaHashed"
+	NScabaNamesProcess           = "NScabaNamesProcess"
+	NScabaNamesProcessDuringExec = "NScabaNamesProcessDuringExec"
+)
+
+// IntendedReading names the CabaClosest invariant of the reading of "alive"
+// revision rev was written for (its registry entry's Alive).
+func IntendedReading(rev linux.Revision) string {
+	if rev.Def().Alive == linux.AliveNotified {
+		return ClosestNotified
+	}
+	return ClosestHashed
+}
+
+// bound returns e for rev: an alias resolved to its target, a
+// revision-dependent predicate bound.
+func (e entry) bound(rev linux.Revision) Invariant {
+	if e.alias != nil {
+		t, _ := byName(e.alias(rev))
+		return t.Invariant
+	}
+	inv := e.Invariant
+	if e.bind != nil {
+		inv.Eval = e.bind(rev)
+	}
+	return inv
+}
+
+// Describe returns the description of an invariant name, as `invariants`
+// lists it; the alias describes its reading per registered revision.
+func (e entry) Describe() string {
+	if e.alias == nil {
+		return e.Description
+	}
+	by := map[string][]string{}
+	var order []string
+	for _, r := range linux.Revisions() {
+		t := e.alias(r)
+		if by[t] == nil {
+			order = append(order, t)
+		}
+		by[t] = append(by[t], r.String())
+	}
+	var parts []string
+	for _, t := range order {
+		parts = append(parts, t+" for "+strings.Join(by[t], ", "))
+	}
+	return "the revision's intended reading: " + strings.Join(parts, "; ")
+}
+
+// Info is one library entry as `invariants` lists it.
+type Info struct {
+	Name, Group, Description string
+	PerRevision              bool // the predicate depends on the revision
+}
+
+// List returns every library invariant, in order.
+func List() []Info {
+	var out []Info
+	for _, e := range library {
+		out = append(out, Info{Name: e.Name, Group: e.Group, Description: e.Describe(), PerRevision: e.alias != nil || e.bind != nil})
+	}
+	return out
+}
+
+// All returns every invariant of groups sanity and caba, in a fixed order
+// (none of them depends on the revision).
+func All() []Invariant {
 	var out []Invariant
-	add := func(inv Invariant) {
-		if !seen[inv.Name] {
-			seen[inv.Name] = true
-			out = append(out, inv)
+	for _, e := range library {
+		if e.Group == "sanity" || e.Group == "caba" {
+			out = append(out, e.Invariant)
 		}
 	}
+	return out
+}
+
+// Groups lists the group names accepted by Select.
+func Groups() []string { return []string{"sanity", "caba", "derived", "all"} }
+
+// inGroup reports whether group selector f selects e; "all" is sanity and caba.
+func (e entry) inGroup(f string) bool {
+	return f == e.Group || (f == "all" && (e.Group == "sanity" || e.Group == "caba"))
+}
+
+// Select resolves a comma-separated list of invariant names and groups for
+// revision rev, in library order.
+func Select(list string, rev linux.Revision) ([]Invariant, error) {
+	seen := map[string]bool{}
 	for _, f := range strings.Split(list, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
 			continue
 		}
 		matched := false
-		for _, inv := range all {
-			if f == "all" || f == inv.Group || f == inv.Name {
-				add(inv)
+		for _, e := range library {
+			if e.inGroup(f) || f == e.Name {
+				seen[e.bound(rev).Name] = true
 				matched = true
 			}
 		}
 		if !matched {
-			return nil, fmt.Errorf("unknown invariant %q (want a name from 'cabacheck invariants' or a group: sanity, caba, all)", f)
+			return nil, fmt.Errorf("unknown invariant %q (want a name from 'cabacheck invariants' or a group: %s)", f, strings.Join(Groups(), ", "))
 		}
 	}
-	if len(out) == 0 {
+	if len(seen) == 0 {
 		return nil, fmt.Errorf("no invariants selected")
 	}
 	// Keep library order whatever the order given.
 	var ordered []Invariant
-	for _, inv := range all {
-		if seen[inv.Name] {
-			ordered = append(ordered, inv)
+	for _, e := range library {
+		if e.alias == nil && seen[e.Name] {
+			ordered = append(ordered, e.bound(rev))
 		}
 	}
 	return ordered, nil
 }
 
-// ByName returns the invariant called name.
-func ByName(name string) (Invariant, bool) {
-	for _, inv := range all {
-		if inv.Name == name {
-			return inv, true
+func byName(name string) (entry, bool) {
+	for _, e := range library {
+		if e.Name == name {
+			return e, true
 		}
 	}
-	return Invariant{}, false
+	return entry{}, false
+}
+
+// ByName returns the invariant called name, for revision rev.
+func ByName(name string, rev linux.Revision) (Invariant, bool) {
+	e, ok := byName(name)
+	if !ok {
+		return Invariant{}, false
+	}
+	return e.bound(rev), true
 }
 
 func parentHashed(s *state.State, why *[]string) bool {

@@ -51,7 +51,7 @@ func TestCabaInvariantsFail(t *testing.T) {
 		{"CabaClosestNotified", "Fork(1);Fork(2);ExitBegin(2);ExitNotify(2)", "leader 3", linux.V3},
 	}
 	for _, c := range cases {
-		inv, ok := invariants.ByName(c.inv)
+		inv, ok := invariants.ByName(c.inv, c.rev)
 		if !ok {
 			t.Fatalf("no invariant %s", c.inv)
 		}
@@ -75,7 +75,7 @@ func TestSanityInvariantsDetect(t *testing.T) {
 		"CabaAcyclic":          func(s *state.State) { s.Caba[2] = 4; s.Caba[4] = 2 },
 	}
 	for name, breakIt := range broken {
-		inv, _ := invariants.ByName(name)
+		inv, _ := invariants.ByName(name, linux.Seed)
 		s := base
 		if !inv.Holds(&s) {
 			t.Fatalf("%s fails before breaking", name)
@@ -89,20 +89,20 @@ func TestSanityInvariantsDetect(t *testing.T) {
 
 func TestSelect(t *testing.T) {
 	for list, want := range map[string]int{"all": 11, "sanity": 4, "caba": 7, "NoDanglingCaba,sanity": 5, "NoDanglingCaba,NoDanglingCaba": 1} {
-		invs, err := invariants.Select(list)
+		invs, err := invariants.Select(list, linux.Seed)
 		if err != nil || len(invs) != want {
 			t.Errorf("%q: %d invariants, %v; want %d", list, len(invs), err, want)
 		}
 	}
 	for _, bad := range []string{"Nope", "", "sanity,Nope"} {
-		if _, err := invariants.Select(bad); err == nil {
+		if _, err := invariants.Select(bad, linux.Seed); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
 }
 
 func TestChecker(t *testing.T) {
-	invs, _ := invariants.Select("ThreadsAgreeOnCaba,NoDanglingCaba")
+	invs, _ := invariants.Select("ThreadsAgreeOnCaba,NoDanglingCaba", linux.V3)
 	c := invariants.NewChecker(5, invs)
 	s := after(t, linux.V3, 5, "Fork(1);Clone(2)")
 	b := make([]byte, state.Size(5))

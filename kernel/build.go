@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"cabacheck/spec/linux"
 )
 
 // Patches are the revisions' kernel patches against linux-source-6.1
@@ -18,15 +20,23 @@ import (
 //go:embed patches
 var Patches embed.FS
 
-// Revisions that have a kernel patch in the repository.
+// PatchFor returns the kernel patch of a registered revision (its Patch file).
 func PatchFor(rev string) ([]byte, error) {
-	b, err := Patches.ReadFile("patches/" + rev + ".patch")
+	r, err := linux.ParseRevision(rev)
 	if err != nil {
-		// fixed.patch is written by another engineer: look in the checkout too
-		if alt, err2 := os.ReadFile(filepath.Join("kernel", "patches", rev+".patch")); err2 == nil {
+		return nil, err
+	}
+	name := r.Def().Patch
+	if name == "" {
+		return nil, fmt.Errorf("revision %s has no kernel patch", rev)
+	}
+	b, err := Patches.ReadFile("patches/" + name)
+	if err != nil {
+		// a patch not embedded in the binary: look in the checkout
+		if alt, err2 := os.ReadFile(filepath.Join("kernel", "patches", name)); err2 == nil {
 			return alt, nil
 		}
-		return nil, fmt.Errorf("no kernel patch for revision %q (kernel/patches/%s.patch)", rev, rev)
+		return nil, fmt.Errorf("no kernel patch for revision %s (kernel/patches/%s)", rev, name)
 	}
 	return b, nil
 }

@@ -109,7 +109,7 @@ func TestRealizeSeedExample(t *testing.T) {
 		}
 		acts = append(acts, a)
 	}
-	inv, _ := invariants.ByName("NoDanglingCaba")
+	inv, _ := invariants.ByName("NoDanglingCaba", m.Options().Revision)
 	ops, k, err := RealizeViolation(m, acts, inv)
 	if err != nil {
 		t.Fatal(err)

@@ -45,7 +45,7 @@ func LoadWalk(m *linux.Model, path string) (Walk, error) {
 			if err != nil {
 				return w, err
 			}
-			iv, ok := invariants.ByName(inv)
+			iv, ok := invariants.ByName(inv, tr.Options.Revision)
 			if !ok {
 				return w, fmt.Errorf("%s: unknown invariant %s", path, inv)
 			}
@@ -84,7 +84,7 @@ func LoadWalk(m *linux.Model, path string) (Walk, error) {
 	}
 	w.Model = strings.Join(sum, " ")
 	if inv != "" {
-		iv, ok := invariants.ByName(inv)
+		iv, ok := invariants.ByName(inv, m.Options().Revision)
 		if !ok {
 			return w, fmt.Errorf("%s: unknown invariant %s", path, inv)
 		}

@@ -70,7 +70,7 @@ const (
 
 // ViewFor is the caba view of a revision's kernel patch.
 func ViewFor(rev linux.Revision) CabaView {
-	if rev == linux.Fixed {
+	if rev.Def().NScaba == linux.NScabaTGID {
 		return CabaTGID
 	}
 	return CabaTID

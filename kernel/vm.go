@@ -327,7 +327,7 @@ func Counterexamples(rev linux.Revision, maxTasks int, names []string, budget ti
 	}
 	var out []CexReport
 	for _, name := range names {
-		inv, ok := invariants.ByName(name)
+		inv, ok := invariants.ByName(name, rev)
 		if !ok {
 			return nil, nil, fmt.Errorf("unknown invariant %s", name)
 		}
@@ -367,11 +367,11 @@ func Counterexamples(rev linux.Revision, maxTasks int, names []string, budget ti
 
 // cexReport realises the model trace acts of a violation of invariant name.
 func cexReport(full *linux.Model, name string, acts []spec.Action, where string, log io.Writer) (CexReport, error) {
-	inv, ok := invariants.ByName(name)
+	rev := full.Options().Revision
+	inv, ok := invariants.ByName(name, rev)
 	if !ok {
 		return CexReport{}, fmt.Errorf("unknown invariant %s", name)
 	}
-	rev := full.Options().Revision
 	tr, err := traces.Build(full, acts)
 	if err != nil {
 		return CexReport{}, err
@@ -502,8 +502,8 @@ func RunVM(cfg VMConfig) (*VMResult, error) {
 	if err == nil && len(cexs) == 0 {
 		// no counterexample of its own (fixed): replay the other revisions'
 		// reproducers, which must now run clean
-		for _, other := range []linux.Revision{linux.Seed, linux.V3, linux.V4} {
-			if other == rev {
+		for _, other := range linux.Revisions() {
+			if other == rev || other.Def().Patch == "" {
 				continue
 			}
 			_, oc, err2 := KnownCounterexamples(other, cfg.CexTasks, names, io.Discard)
@@ -521,7 +521,7 @@ func RunVM(cfg VMConfig) (*VMResult, error) {
 				w.Name += "-on-" + rev.String()
 				w.Origin = fmt.Sprintf("%s reproducer of %s, replayed on %s", other, c.Invariant, rev)
 				fin, _ := Finals(cexModel, w.Ops)
-				inv, _ := invariants.ByName(c.Invariant)
+				inv, _ := invariants.ByName(c.Invariant, rev)
 				pred := "holds"
 				for i := range fin {
 					if !inv.Holds(&fin[i]) {

@@ -22,7 +22,7 @@ type Config struct {
 // ParseConfig reads the config directive.
 func (f *File) ParseConfig() (Config, error) {
 	d := f.Directives[0]
-	c := Config{Tasks: 0, Revisions: []linux.Revision{linux.Seed, linux.V3, linux.V4}, Actions: linux.AllActions}
+	c := Config{Tasks: 0, Revisions: linux.Revisions(), Actions: linux.AllActions}
 	for _, a := range d.Args {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok {
@@ -187,7 +187,7 @@ func (r *Runner) exec(d *Directive) (string, error) {
 		if len(d.Args) > 0 {
 			list = strings.Join(d.Args, ",")
 		}
-		invs, err := invariants.Select(list)
+		invs, err := invariants.Select(list, r.m.Options().Revision)
 		if err != nil {
 			return "", err
 		}

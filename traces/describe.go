@@ -96,9 +96,9 @@ func Describe(rev linux.Revision, before, after *state.State, a spec.Action) str
 		ev = append(ev, fmt.Sprintf("%s: wait4() claims zombie %d (EXIT_DEAD)", who, a.B()))
 	case linux.KRelease:
 		ev = append(ev, fmt.Sprintf("%s: release_task", who))
-		if rev != linux.Seed {
+		if d := rev.Def(); d.HandOff == linux.HandOffAtRelease {
 			if c := grouped(before, after, func(s *state.State, i uint8) uint8 { return s.Caba[i] }, "caba"); len(c) > 0 {
-				ev = append(ev, "forget_caba: "+strings.Join(c, "; "))
+				ev = append(ev, newCabaName(d.NewCaba)+": "+strings.Join(c, "; "))
 			}
 		}
 		ev = append(ev, autoreaped(before, after, t)...)
@@ -131,4 +131,12 @@ func autoreaped(before, after *state.State, t uint8) []string {
 		out = append(out, fmt.Sprintf("%d notified: %s", i, StatusWord(after.St[i])))
 	}
 	return out
+}
+
+// newCabaName is the kernel function of a new-caba rule, for events.
+func newCabaName(r linux.NewCaba) string {
+	if r == linux.NewCabaAliveThenChain {
+		return "find_new_caba"
+	}
+	return "forget_caba"
 }

@@ -84,7 +84,7 @@ func (tr *Trace) Text() string {
 		}
 	}
 	if tr.Invariant != "" {
-		inv, _ := invariants.ByName(tr.Invariant)
+		inv, _ := invariants.ByName(tr.Invariant, o.Revision)
 		fmt.Fprintf(&b, "\nInvariant %s is violated (%s):\n", tr.Invariant, inv.Description)
 		for _, w := range tr.Failure {
 			b.WriteString("  " + w + "\n")

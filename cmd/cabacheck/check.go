@@ -79,7 +79,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "check", err)
 	}
-	invs, err := invariants.Select(*invList)
+	invs, err := invariants.Select(*invList, opt.Revision)
 	if err != nil {
 		return usageError(stderr, "check", fmt.Errorf("--invariants: %w", err))
 	}
@@ -172,7 +172,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "cabacheck check: internal error rebuilding the trace: %v\n", err)
 			return exitUsage
 		}
-		inv, _ := invariants.ByName(v.Invariant)
+		inv, _ := invariants.ByName(v.Invariant, opt.Revision)
 		tr.Explain(inv)
 		trs = append(trs, tr)
 	}

@@ -53,7 +53,7 @@ func symmetric(tasks int, rev linux.Revision) spec.Model {
 }
 
 func linuxChecker(tasks int) spec.Checker {
-	invs, _ := invariants.Select("all")
+	invs, _ := invariants.Select("all", linux.Seed)
 	return invariants.NewChecker(tasks, invs)
 }
 

@@ -10,6 +10,7 @@ import (
 // Model is an instance of the Linux task model for one set of Options.
 type Model struct {
 	opt Options
+	rev RevisionDef // the revision's choices, copied out of the registry
 }
 
 // New returns the model for opt.
@@ -17,7 +18,7 @@ func New(opt Options) (*Model, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
-	return &Model{opt: opt}, nil
+	return &Model{opt: opt, rev: *opt.Revision.Def()}, nil
 }
 
 // MustNew is New for options known to be valid (tests).
@@ -141,10 +142,10 @@ func (m *Model) fork(s *state.State, t uint8, d *state.State, viaParent bool) bo
 	d.Ign[n] = s.Ign[g]
 	d.Sub[n] = false
 	d.Exec[n] = state.None
-	switch m.opt.Revision {
-	case Seed:
+	switch m.rev.Fork {
+	case ForkCabaRealParent:
 		d.Caba[n] = parent
-	default:
+	case ForkCabaCurrent:
 		d.Caba[n] = t
 	}
 	d.CabdOf[n] = d.Caba[n]
@@ -167,12 +168,12 @@ func (m *Model) clone(s *state.State, t uint8, d *state.State) bool {
 	d.Parent[n] = s.Parent[t]
 	d.CabdOf[n] = state.None
 	d.Born[n] = 0
-	switch m.opt.Revision {
-	case Seed, V4:
+	switch m.rev.Thread {
+	case ThreadCabaRealParent:
 		d.Caba[n] = s.Parent[t]
-	case V3:
+	case ThreadCabaCurrent:
 		d.Caba[n] = t
-	case Fixed:
+	case ThreadCabaLeaderCaba:
 		d.Caba[n] = s.Caba[s.Leader[g]]
 	}
 	return true
@@ -274,8 +275,8 @@ func (m *Model) exitNotify(s *state.State, t uint8, d *state.State) bool {
 			notify(d, c)
 		}
 	}
-	if m.opt.Revision == Seed {
-		seedHandOff(d, t)
+	if m.rev.HandOff == HandOffAtExitNotify {
+		m.handOff(d, t)
 	}
 	if d.IsLeader(t) {
 		if d.GroupEmpty(g) {
@@ -336,15 +337,25 @@ func moveCabds(s *state.State, from, to uint8) {
 	}
 }
 
-// seedHandOff is the v1/v2 find_new_caba at exit_notify: the CABDs of t go to
-// another alive thread of its group, else to the first task on t's caba
-// chain whose group has an alive thread, else to init_task. Walking through a
-// released task reads freed memory: the state is marked corrupt and the
-// hand-off is not done.
-func seedHandOff(s *state.State, t uint8) {
+// handOff hands the CABDs of t (exiting or being released) to the task the
+// revision's new-caba rule picks.
+func (m *Model) handOff(s *state.State, t uint8) {
 	if !hasCabds(s, t) {
 		return
 	}
+	switch m.rev.NewCaba {
+	case NewCabaAliveThenChain:
+		findNewCaba(s, t)
+	case NewCabaForget:
+		forgetCaba(s, t)
+	}
+}
+
+// findNewCaba is v1/v2's find_new_caba: the CABDs of t go to another alive
+// thread of its group, else to the first task on t's caba chain whose group
+// has an alive thread, else to init_task. Walking through a released task
+// reads freed memory: the state is marked corrupt and the hand-off is not done.
+func findNewCaba(s *state.State, t uint8) {
 	to := s.FindAlive(s.Tg[t], t)
 	if to == state.None {
 		c := s.Caba[t]
@@ -365,6 +376,20 @@ func seedHandOff(s *state.State, t uint8) {
 		}
 	}
 	moveCabds(s, t, to)
+}
+
+// forgetCaba is v3's forget_caba: a leader hands its CABDs to its own caba,
+// a thread to its group leader; splicing onto a freed task's list is a
+// use-after-free.
+func forgetCaba(s *state.State, x uint8) {
+	to := s.Leader[s.Tg[x]]
+	if s.IsLeader(x) {
+		to = s.Caba[x]
+	}
+	if to != 0 && !s.St[to].Hashed() {
+		s.Corrupt = true // list_splice onto a freed task's cabds
+	}
+	moveCabds(s, x, to)
 }
 
 // reap is Reap(w, c): a running thread w claims zombie c, a child of any
@@ -390,16 +415,8 @@ func (m *Model) release(s *state.State, x uint8, d *state.State) bool {
 	*d = *s
 	g := s.Tg[x]
 	leader := s.IsLeader(x)
-	if m.opt.Revision != Seed && hasCabds(d, x) {
-		// forget_caba: a leader hands its CABDs to its own caba, a thread to its leader.
-		to := d.Leader[g]
-		if leader {
-			to = d.Caba[x]
-		}
-		if to != 0 && !d.St[to].Hashed() {
-			d.Corrupt = true // list_splice onto a freed task's cabds
-		}
-		moveCabds(d, x, to)
+	if m.rev.HandOff == HandOffAtRelease {
+		m.handOff(d, x)
 	}
 	if leader {
 		d.CabdOf[x] = state.None
@@ -456,7 +473,7 @@ func (m *Model) execSwap(s *state.State, t uint8, d *state.State) bool {
 	d.CabdOf[t] = s.CabdOf[l]
 	d.CabdOf[l] = state.None
 	d.St[l] = state.Dead
-	if m.opt.Revision == Fixed {
+	if m.rev.DeThread == DeThreadLeaderCaba {
 		d.Caba[t] = s.Caba[l]
 	}
 	return true

@@ -2,65 +2,11 @@ package linux
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
 	"cabacheck/state"
 )
-
-// Revision selects the CABA overlay.
-type Revision uint8
-
-const (
-	Seed  Revision = iota // v1/v2: caba = real_parent at fork, hand-off at exit_notify
-	V3                    // caba = current, hand-off at release_task
-	V4                    // as v3, but a thread's caba is current->real_parent
-	Fixed                 // the project's proposed fix (docs/findings.md)
-)
-
-var revisionNames = []string{"seed", "v3", "v4", "fixed"}
-
-func (r Revision) String() string { return revisionNames[r] }
-
-// Revisions returns every revision, in order.
-func Revisions() []Revision { return []Revision{Seed, V3, V4, Fixed} }
-
-// ParseRevision parses a revision name.
-func ParseRevision(s string) (Revision, error) {
-	for i, n := range revisionNames {
-		if s == n {
-			return Revision(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown revision %q (want one of %s)", s, strings.Join(revisionNames, ", "))
-}
-
-// ParseRevisions parses a comma-separated list of revisions, "all" for
-// every one; duplicates are dropped, order is kept.
-func ParseRevisions(list string) ([]Revision, error) {
-	if strings.TrimSpace(list) == "all" {
-		return Revisions(), nil
-	}
-	var revs []Revision
-	for _, f := range strings.Split(list, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		r, err := ParseRevision(f)
-		if err != nil {
-			return nil, err
-		}
-		if !slices.Contains(revs, r) {
-			revs = append(revs, r)
-		}
-	}
-	if len(revs) == 0 {
-		return nil, fmt.Errorf("no revision given")
-	}
-	return revs, nil
-}
 
 // ActionSet is a set of optional actions.
 type ActionSet uint8
@@ -154,8 +100,8 @@ func (o Options) Validate() error {
 	if o.Tasks < 2 || o.Tasks > state.MaxTasks {
 		return fmt.Errorf("--tasks %d is outside 2..%d (init plus at least one task; the encoding holds %d)", o.Tasks, state.MaxTasks, state.MaxTasks)
 	}
-	if int(o.Revision) >= len(revisionNames) {
-		return fmt.Errorf("bad revision %d", o.Revision)
+	if !o.Revision.Valid() {
+		return fmt.Errorf("revision %d is not registered", o.Revision)
 	}
 	return nil
 }

@@ -62,7 +62,7 @@ func TestSymmetrySameVerdicts(t *testing.T) {
 					}
 					cur = next
 				}
-				inv, _ := invariants.ByName(v.Invariant)
+				inv, _ := invariants.ByName(v.Invariant, rev)
 				if len(conc) != v.Depth || inv.Holds(&cur) {
 					t.Errorf("tasks %d %s %s: the concrete trace of %d steps ends in a state where the invariant holds", tasks, rev, v.Invariant, len(conc))
 				}

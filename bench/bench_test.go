@@ -21,7 +21,10 @@ func sample(b *testing.B, m spec.Model, n int) [][]byte {
 	var out [][]byte
 	step := max(1, int(s.Result.Distinct)/n)
 	for i := 0; i < int(s.Result.Distinct) && len(out) < n; i += step {
-		_, acts := s.Path(uint32(i))
+		_, acts, err := s.Path(uint32(i))
+		if err != nil {
+			b.Fatal(err)
+		}
 		cur := m.InitialStates()[0]
 		next := make([]byte, len(cur))
 		for _, a := range acts {

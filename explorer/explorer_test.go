@@ -1,6 +1,7 @@
 package explorer_test
 
 import (
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -76,7 +77,10 @@ func TestShortestCounterexample(t *testing.T) {
 		t.Fatalf("violations = %v", s.Result.Violations)
 	}
 	v := s.Result.Violations[0]
-	_, path := s.Path(v.State)
+	_, path, err := s.Path(v.State)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if v.Depth != 6 || len(path) != 6 {
 		t.Errorf("shortest NoDanglingCaba trace for v3: depth %d, %d actions; want 6", v.Depth, len(path))
 	}
@@ -97,7 +101,10 @@ func TestPathsReplay(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for i := range records(t, s) {
-		_, acts := s.Path(uint32(i))
+		_, acts, err := s.Path(uint32(i))
+		if err != nil {
+			t.Fatal(err)
+		}
 		cur := m.InitialStates()[0]
 		next := make([]byte, len(cur))
 		for _, a := range acts {
@@ -171,21 +178,29 @@ func TestFPSet(t *testing.T) {
 	}
 }
 
-// The parallel collision estimate equals the sequential one over the same set.
+// The parallel collision estimate, shard by shard through the store,
+// equals the sequential one over all the fingerprints sorted at once.
 func TestCollisionEstimate(t *testing.T) {
 	s, err := explorer.Run(model(t, 4, linux.Seed), explorer.Config{Workers: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := explorer.NewFPSet(0)
-	s.Store().Range(func(fp uint64) { set.Insert(fp) })
-	s2, err := explorer.Run(model(t, 4, linux.Seed), explorer.Config{Workers: 2, Visited: set})
-	if err != nil {
-		t.Fatal(err)
+	st := s.Store()
+	var fps []uint64
+	for sh := range st.Shards() {
+		if fps, err = st.AppendShard(fps, sh); err != nil {
+			t.Fatal(err)
+		}
 	}
-	// The second search found nothing new (the set already held every state)
-	// but estimates from the same fingerprints, sequentially.
-	if s.Result.CollisionActual != s2.Result.CollisionActual || s.Result.CollisionActual == 0 {
-		t.Errorf("parallel estimate %g, sequential %g", s.Result.CollisionActual, s2.Result.CollisionActual)
+	if uint64(len(fps)) != s.Result.Distinct {
+		t.Fatalf("%d fingerprints for %d states", len(fps), s.Result.Distinct)
+	}
+	slices.Sort(fps)
+	gap := uint64(math.MaxUint64)
+	for i := 1; i < len(fps); i++ {
+		gap = min(gap, fps[i]-fps[i-1])
+	}
+	if want := 1 / float64(gap); s.Result.CollisionActual != want || want == 0 {
+		t.Errorf("parallel estimate %g, sequential %g", s.Result.CollisionActual, want)
 	}
 }

@@ -2,9 +2,11 @@ package explorer
 
 import "math/bits"
 
-// Visited is the set of fingerprints of states seen so far. It is sharded by
-// the fingerprint's top bits. Contains may be called concurrently while no
-// Insert runs; Insert may run concurrently on different shards.
+// Visited is the visited-set part of a Store: the fingerprints of the states
+// seen so far. It is sharded by the fingerprint's top bits: every
+// fingerprint of shard i is below every fingerprint of shard i+1. Contains
+// and AppendShard may be called concurrently while no Insert runs; Insert
+// may run concurrently on different shards.
 type Visited interface {
 	Contains(fp uint64) bool
 	// Insert adds fp and reports whether it was new.
@@ -13,8 +15,10 @@ type Visited interface {
 	Shards() int
 	ShardOf(fp uint64) int
 	Len() uint64
-	// Range calls fn for every fingerprint, in no particular order.
-	Range(fn func(fp uint64))
+	// AppendShard appends the fingerprints of shard sh to dst, in no
+	// particular order. The explorer's collision estimate ("based on the
+	// actual fingerprints") reads the set through it, shard by shard.
+	AppendShard(dst []uint64, sh int) ([]uint64, error)
 	// Bytes is the memory held by the set.
 	Bytes() uint64
 }
@@ -24,7 +28,8 @@ type Visited interface {
 // time, works in cache.
 const shardBits = 10
 
-// FPSet is an in-memory Visited: open addressing with linear probing over
+// FPSet is an in-memory fingerprint set, the visited set of a MemStore (and
+// the exact filter of the Badger store): open addressing with linear probing over
 // uint64 fingerprints (0 marks an empty slot), one table per shard. A table
 // of any size maps a fingerprint to its home slot by multiplying (so homes
 // follow fingerprint order) and grows by half when 80% full, which keeps it
@@ -81,6 +86,16 @@ func (s *FPSet) Range(fn func(uint64)) {
 			}
 		}
 	}
+}
+
+// AppendShard appends the fingerprints of shard sh to dst, in table order.
+func (s *FPSet) AppendShard(dst []uint64, sh int) []uint64 {
+	for _, fp := range s.shards[sh].slots {
+		if fp != 0 {
+			dst = append(dst, fp)
+		}
+	}
+	return dst
 }
 
 // Reset empties the set, keeping its tables.

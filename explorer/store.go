@@ -4,9 +4,12 @@ package explorer
 // parent record of every state and, in a durable store, the states of each
 // level and a checkpoint from which an interrupted search resumes.
 //
+// Config.Store chooses the store of a search; nil means a fresh MemStore.
 // The explorer calls Insert (through Visited) during a level and Commit once
 // the level is complete; a durable store makes the level permanent only in
 // Commit, so a search killed during a level resumes from the previous one.
+// At the end it reads the fingerprints shard by shard (AppendShard) for the
+// collision estimate.
 type Store interface {
 	Visited
 	// Commit records a completed level.
@@ -61,24 +64,16 @@ func (m *MemStore) Commit(c *Commit) error {
 	return nil
 }
 
+// AppendShard appends the fingerprints of shard sh: every fingerprint
+// inserted, including those of a level cut short by max-states beyond its
+// last kept state.
+func (m *MemStore) AppendShard(dst []uint64, sh int) ([]uint64, error) {
+	return m.FPSet.AppendShard(dst, sh), nil
+}
+
 func (m *MemStore) Record(i uint32) (Record, error)      { return m.records.At(i), nil }
 func (m *MemStore) RecordBytes() uint64                  { return m.records.Bytes() }
 func (m *MemStore) Resume() (*Checkpoint, []byte, error) { return nil, nil, nil }
-
-// visitedStore adapts a caller's Visited (Config.Visited) to a memory Store.
-type visitedStore struct {
-	Visited
-	records RecordLog
-}
-
-func (m *visitedStore) Commit(c *Commit) error {
-	m.records.Append(c.Records)
-	return nil
-}
-
-func (m *visitedStore) Record(i uint32) (Record, error)      { return m.records.At(i), nil }
-func (m *visitedStore) RecordBytes() uint64                  { return m.records.Bytes() }
-func (m *visitedStore) Resume() (*Checkpoint, []byte, error) { return nil, nil, nil }
 
 const recordChunkBits = 16
 

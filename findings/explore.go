@@ -7,9 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"cabacheck/explorer"
+	"cabacheck/check"
 	"cabacheck/invariants"
-	"cabacheck/spec"
 	"cabacheck/spec/linux"
 	"cabacheck/traces"
 )
@@ -97,54 +96,33 @@ func Explore(opt linux.Options, checks []invariants.Invariant, keepGoing bool, b
 	if err != nil {
 		return nil, err
 	}
-	var explored spec.Model = model
-	var sym *linux.SymmetricModel
-	if b.Symmetry {
-		if sym, err = linux.NewSymmetric(opt); err != nil {
-			return nil, err
-		}
-		explored = sym
-	}
-	cfg := explorer.Config{
-		Workers:   rc.Workers,
-		Checker:   invariants.NewChecker(opt.Tasks, checks),
-		Continue:  keepGoing,
-		MaxDepth:  b.MaxDepth,
-		Context:   rc.Context,
-		MaxStates: b.MaxStates,
-		MaxTime:   b.MaxTime,
-		MaxMemory: b.MaxMemory,
-	}
-	search, err := explorer.Run(explored, cfg)
+	res, err := check.Run(check.Request{
+		Model:    model,
+		Symmetry: b.Symmetry,
+		Checker:  invariants.NewChecker(opt.Tasks, checks),
+		Continue: keepGoing,
+		MaxDepth: b.MaxDepth,
+		Budget:   check.Budget{MaxStates: b.MaxStates, MaxTime: b.MaxTime, MaxMemory: b.MaxMemory},
+		Workers:  rc.Workers,
+		Context:  rc.Context,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("exploring %s: %w", model.Name(), err)
 	}
-	res := search.Result
 	e := &Exploration{
 		Revision: opt.Revision.String(), Tasks: opt.Tasks, Actions: opt.Actions.String(),
 		Distinct: res.Distinct, Generated: res.Generated, Depth: res.Depth, Complete: res.Complete,
 		StopReason: res.StopReason, Budget: res.Budget, Seconds: res.Elapsed.Seconds(), Symmetry: b.Symmetry,
 	}
-	found := map[string]explorer.Violation{}
-	for _, v := range res.Violations {
-		found[v.Invariant] = v
+	found := map[string]*traces.Trace{}
+	for _, ce := range res.Counterexamples {
+		found[ce.Invariant] = ce.Trace.(*traces.Trace)
 	}
 	for _, inv := range checks {
-		v, bad := found[inv.Name]
+		tr, bad := found[inv.Name]
 		if !bad {
 			e.Verdicts = append(e.Verdicts, Verdict{Check: inv.Name})
 			continue
-		}
-		_, acts := search.Path(v.State)
-		if sym != nil {
-			// Representatives' actions, mapped back to a concrete, creation-ordered run.
-			if acts, err = sym.Concrete(acts); err != nil {
-				return nil, fmt.Errorf("mapping the %s trace of %s back from symmetry: %w", inv.Name, model.Name(), err)
-			}
-		}
-		tr, err := traces.Build(model, acts)
-		if err != nil {
-			return nil, fmt.Errorf("rebuilding the %s trace of %s: %w", inv.Name, model.Name(), err)
 		}
 		e.Verdicts = append(e.Verdicts, violation(inv, tr))
 	}

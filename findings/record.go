@@ -78,7 +78,36 @@ func ReadRecord(path string) (*Record, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if err := r.validate(); err != nil {
+		return nil, fmt.Errorf("%s: not a findings record: %w", path, err)
+	}
 	return &r, nil
+}
+
+// validate checks that a decoded record has what rendering needs.
+func (r *Record) validate() error {
+	if len(r.Matrices) == 0 {
+		return fmt.Errorf("no revision matrix")
+	}
+	for i, m := range r.Matrices {
+		if m == nil || len(m.Rows) == 0 {
+			return fmt.Errorf("matrix %d has no rows", i+1)
+		}
+		for _, e := range m.Rows {
+			if e == nil {
+				return fmt.Errorf("matrix %d has an empty row", i+1)
+			}
+			if _, err := linux.ParseRevision(e.Revision); err != nil {
+				return fmt.Errorf("matrix %d: %w", i+1, err)
+			}
+		}
+	}
+	for i, f := range r.Fixed {
+		if f == nil || f.Exploration == nil {
+			return fmt.Errorf("fixed run %d has no exploration", i+1)
+		}
+	}
+	return nil
 }
 
 // Write saves a record.

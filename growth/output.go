@@ -139,8 +139,14 @@ func ReadJSON(r io.Reader) (Report, *Result, error) {
 	if err := json.NewDecoder(r).Decode(&rep); err != nil {
 		return rep, nil, fmt.Errorf("reading a growth report: %w", err)
 	}
+	if len(rep.Runs) == 0 {
+		return rep, nil, fmt.Errorf("reading a growth report: no runs (not a growth.json of 'cabacheck growth')")
+	}
 	res := &Result{}
-	for _, run := range rep.Runs {
+	for i, run := range rep.Runs {
+		if run == nil || run.Tasks < 2 {
+			return rep, nil, fmt.Errorf("reading a growth report: run %d has no bound", i+1)
+		}
 		rev, err := linux.ParseRevision(run.Revision)
 		if err != nil {
 			return rep, nil, fmt.Errorf("reading a growth report: %w", err)

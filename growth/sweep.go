@@ -7,8 +7,8 @@ import (
 	"runtime/debug"
 	"slices"
 	"syscall"
-	"time"
 
+	"cabacheck/check"
 	"cabacheck/explorer"
 	"cabacheck/spec"
 	"cabacheck/spec/linux"
@@ -78,11 +78,7 @@ type Run struct {
 func (r *Run) Series() Series { return r.series }
 
 // Budget limits each run of a sweep; zero fields mean no limit.
-type Budget struct {
-	MaxStates uint64
-	MaxTime   time.Duration
-	MaxMemory uint64
-}
+type Budget = check.Budget
 
 // Sweep describes the runs to make.
 type Sweep struct {
@@ -136,7 +132,7 @@ func (sw Sweep) Run() (*Result, error) {
 				}
 				continue
 			}
-			model, err := NewModel(s, n)
+			model, err := linux.New(linux.Options{Tasks: n, Revision: s.Revision, Actions: s.Actions})
 			if err != nil {
 				return res, err
 			}
@@ -180,25 +176,16 @@ func (r *Result) Of(s Series) []*Run {
 	return out
 }
 
-// NewModel builds the model of series s at a bound.
-func NewModel(s Series, tasks int) (spec.Model, error) {
-	opt := linux.Options{Tasks: tasks, Revision: s.Revision, Actions: s.Actions}
-	if s.Symmetry {
-		return linux.NewSymmetric(opt)
-	}
-	return linux.New(opt)
-}
-
 func runOne(ctx context.Context, model spec.Model, s Series, tasks int, sw Sweep) (*Run, error) {
-	cfg := explorer.Config{
-		Workers:   sw.Workers,
-		Context:   ctx,
-		MaxStates: sw.Budget.MaxStates,
-		MaxTime:   sw.Budget.MaxTime,
-		MaxMemory: sw.Budget.MaxMemory,
+	req := check.Request{
+		Model:    model,
+		Symmetry: s.Symmetry,
+		Workers:  sw.Workers,
+		Context:  ctx,
+		Budget:   sw.Budget,
 	}
 	var cpu []float64 // CPU seconds at the end of each level
-	cfg.Level = func(ls explorer.LevelStats) {
+	req.Level = func(ls explorer.LevelStats) {
 		cpu = append(cpu, cpuSeconds())
 		if sw.Level != nil {
 			sw.Level(s, tasks, ls)
@@ -209,11 +196,11 @@ func runOne(ctx context.Context, model spec.Model, s Series, tasks int, sw Sweep
 	runtime.GC()
 	debug.FreeOSMemory()
 	cpu0 := cpuSeconds()
-	search, err := explorer.Run(model, cfg)
+	res, err := check.Run(req)
 	if err != nil {
 		return nil, err
 	}
-	r := fromResult(s, tasks, model.StateSize(), search.Result)
+	r := fromResult(s, tasks, model.StateSize(), res.Result)
 	r.Workers = sw.Workers
 	r.CPUSeconds = cpuSeconds() - cpu0
 	for i := range r.Levels {

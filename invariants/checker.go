@@ -43,3 +43,18 @@ func (c *Checker) Check(b []byte) uint64 {
 	}
 	return mask
 }
+
+var _ spec.Explainer = (*Checker)(nil)
+
+// Explain implements spec.Explainer: why the encoded state violates the
+// checker's invariant called name.
+func (c *Checker) Explain(name string, b []byte) []string {
+	var s state.State
+	s.Decode(b, c.tasks)
+	for i := range c.invs {
+		if c.invs[i].Name == name {
+			return c.invs[i].Explain(&s)
+		}
+	}
+	return nil
+}

@@ -73,6 +73,9 @@ func LoadWalk(m *linux.Model, path string) (Walk, error) {
 			if err2 != nil {
 				return w, fmt.Errorf("%s: neither model actions (%v) nor syscall steps (%v)", path, err, err2)
 			}
+			if len(ops) == 0 {
+				return w, fmt.Errorf("%s: no steps to replay", path)
+			}
 			w.Ops = ops
 			_, err := Finals(m, ops)
 			return w, err
@@ -95,6 +98,9 @@ func LoadWalk(m *linux.Model, path string) (Walk, error) {
 		w.Ops = append(ops, Op{Kind: OpRead})
 		w.Expect = inv + " violated"
 		return w, nil
+	}
+	if len(acts) == 0 {
+		return w, fmt.Errorf("%s: no steps to replay", path)
 	}
 	w.Ops, err = Realize(m, acts, false)
 	return w, err

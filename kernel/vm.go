@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"cabacheck/explorer"
+	"cabacheck/check"
 	"cabacheck/invariants"
 	"cabacheck/spec"
 	"cabacheck/spec/linux"
@@ -342,13 +342,13 @@ func Counterexamples(rev linux.Revision, maxTasks int, names []string, budget ti
 				return nil, nil, err
 			}
 			start := time.Now()
-			search, err := explorer.Run(m, explorer.Config{Checker: invariants.NewChecker(st.tasks, []invariants.Invariant{inv}), MaxTime: budget})
+			res, err := check.Run(check.Request{Model: m, Checker: invariants.NewChecker(st.tasks, []invariants.Invariant{inv}), Budget: check.Budget{MaxTime: budget}})
 			if err != nil {
 				return nil, nil, err
 			}
-			if len(search.Result.Violations) > 0 {
-				_, acts = search.Path(search.Result.Violations[0].State)
-				where = fmt.Sprintf("%d tasks, actions %s, %d states, %s", st.tasks, st.acts, search.Result.Distinct, time.Since(start).Round(time.Millisecond))
+			if len(res.Counterexamples) > 0 {
+				acts = res.Counterexamples[0].Trace.Actions()
+				where = fmt.Sprintf("%d tasks, actions %s, %d states, %s", st.tasks, st.acts, res.Distinct, time.Since(start).Round(time.Millisecond))
 				break
 			}
 		}

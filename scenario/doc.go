@@ -29,4 +29,19 @@
 // not enabled). A directive ending in "@rev1,rev2" runs only under those
 // revisions. The file runs once per listed revision, against the same
 // expectations.
+//
+// Input rules: lines end in \n or \r\n (a leading byte order mark is
+// skipped); the file is UTF-8 with no control characters but tab. A
+// directive's input lines (run only) and its "----" follow it with no blank
+// line between; its expected output ends at the next blank line. Comments
+// are lines of their own starting with "#" (or the end of a run input line).
+// Every task a directive names must be within the config's tasks, and a
+// step or run action must be in the config's actions.
+//
+// Errors: input that breaks these rules, or names an unknown directive,
+// action, invariant or revision, is an *InputError (errors.Is ErrMalformed)
+// with file:line, from Parse or ParseConfig, before anything runs; the
+// command exits 2. A well-formed scenario fails (exit 1) when an output
+// differs from its expectation (Result.Failures) or a step is not enabled
+// in the state reached (an error matching ErrNotEnabled from Run).
 package scenario

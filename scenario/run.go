@@ -19,40 +19,61 @@ type Config struct {
 	Actions   linux.ActionSet
 }
 
-// ParseConfig reads the config directive.
+// ParseConfig reads the config directive and checks every directive's task
+// numbers against its tasks. Malformed input is an *InputError.
 func (f *File) ParseConfig() (Config, error) {
-	d := f.Directives[0]
 	c := Config{Tasks: 0, Revisions: linux.Revisions(), Actions: linux.AllActions}
+	if len(f.Directives) == 0 || f.Directives[0].Cmd != "config" {
+		return c, inputErr(f.Path, 0, "no config directive: not a scenario (it starts with 'config tasks=N ...')")
+	}
+	d := f.Directives[0]
+	bad := func(format string, args ...any) error {
+		return inputErr(f.Path, d.Line, "config: "+format, args...)
+	}
+	seen := map[string]bool{}
 	for _, a := range d.Args {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok {
-			return c, fmt.Errorf("%s:%d: config: want key=value, got %q", f.Path, d.Line, a)
+			return c, bad("want key=value, got %s", quote(a))
 		}
+		if seen[k] {
+			return c, bad("%s given twice", quote(k))
+		}
+		seen[k] = true
 		switch k {
 		case "tasks":
 			n, err := strconv.Atoi(v)
-			if err != nil {
-				return c, fmt.Errorf("%s:%d: config: tasks=%q is not a number", f.Path, d.Line, v)
+			if err != nil || n < 2 || n > state.MaxTasks {
+				return c, bad("tasks=%s is not a number in 2..%d (init plus at least one task)", quote(v), state.MaxTasks)
 			}
 			c.Tasks = n
 		case "revisions", "revision":
+			if seen["revisions"] && seen["revision"] {
+				return c, bad("revision and revisions both given")
+			}
 			revs, err := linux.ParseRevisions(v)
 			if err != nil {
-				return c, fmt.Errorf("%s:%d: config: %w", f.Path, d.Line, err)
+				return c, bad("%v", err)
 			}
 			c.Revisions = revs
 		case "actions":
 			as, err := linux.ParseActions(v)
 			if err != nil {
-				return c, fmt.Errorf("%s:%d: config: %w", f.Path, d.Line, err)
+				return c, bad("%v", err)
 			}
 			c.Actions = as
 		default:
-			return c, fmt.Errorf("%s:%d: config: unknown key %q (want tasks, revisions, actions)", f.Path, d.Line, k)
+			return c, bad("unknown key %s (want tasks, revisions, actions)", quote(k))
 		}
 	}
+	if !seen["tasks"] {
+		return c, bad("tasks=N is required (2..%d, init included)", state.MaxTasks)
+	}
 	if err := (linux.Options{Tasks: c.Tasks, Actions: c.Actions}).Validate(); err != nil {
-		return c, fmt.Errorf("%s:%d: config: %w", f.Path, d.Line, err)
+		return c, bad("%v", err)
+	}
+	if err := f.checkBounds(c); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -70,33 +91,49 @@ type Runner struct {
 	m     *linux.Model
 	cur   state.State
 	steps []spec.Action
+	path  string
 }
 
-// Run executes the file under revision rev.
+// Run executes the file under revision rev. The error, if any, is an
+// *InputError (errors.Is ErrMalformed) for input ParseConfig would have
+// refused, or (errors.Is ErrNotEnabled) a step that is not enabled: the
+// scenario fails under rev. Expectation mismatches are Result.Failures.
 func (f *File) Run(cfg Config, rev linux.Revision) (*Result, error) {
+	if len(f.Directives) == 0 || f.Directives[0].Cmd != "config" {
+		return nil, inputErr(f.Path, 0, "no config directive: not a scenario (it starts with 'config tasks=N ...')")
+	}
+	if cfg.Tasks < 2 || cfg.Tasks > state.MaxTasks {
+		return nil, inputErr(f.Path, f.Directives[0].Line, "config: tasks=%d is not in 2..%d", cfg.Tasks, state.MaxTasks)
+	}
+	if err := f.checkBounds(cfg); err != nil {
+		return nil, err
+	}
 	m, err := linux.New(linux.Options{Tasks: cfg.Tasks, Revision: rev, Actions: cfg.Actions})
 	if err != nil {
 		return nil, err
 	}
-	r := &Runner{m: m, cur: m.Initial()}
+	r := &Runner{m: m, cur: m.Initial(), path: f.Path}
 	res := &Result{Revision: rev, Outputs: make([]string, len(f.Directives))}
 	for i, d := range f.Directives {
 		if i == 0 {
 			continue
 		}
-		if len(d.Only) > 0 && !contains(d.Only, rev.String()) {
+		if !d.RunsUnder(rev) {
 			continue
 		}
 		out, err := r.exec(d)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", f.Path, d.Line, err)
+			return nil, err
 		}
 		res.Outputs[i] = out
 		if d.HasExpect && out != d.Expected {
 			res.Failures = append(res.Failures, fmt.Sprintf("%s:%d: %s (revision %s): output differs\n--- expected\n%s\n--- got\n%s", f.Path, d.Line, d.Cmd, rev, d.Expected, out))
 		}
 	}
-	res.Trace, _ = traces.Build(m, r.steps)
+	res.Trace, err = traces.Build(m, r.steps)
+	if err != nil {
+		return nil, fmt.Errorf("%s: building the trace: %w", f.Path, err)
+	}
 	return res, nil
 }
 
@@ -109,14 +146,11 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (r *Runner) apply(text string) (string, error) {
-	a, err := linux.ParseAction(text)
-	if err != nil {
-		return "", err
-	}
+// apply takes action a, parsed from line.
+func (r *Runner) apply(a spec.Action, line int) (string, error) {
 	var next state.State
 	if !r.m.Step(&r.cur, a, &next) {
-		return "", fmt.Errorf("step %s is not enabled (revision %s)%s", linux.FormatAction(a), r.m.Options().Revision, whyDisabled(&r.cur, a))
+		return "", &stepError{path: r.path, line: line, msg: fmt.Sprintf("step %s is not enabled (revision %s)%s", linux.FormatAction(a), r.m.Options().Revision, whyDisabled(&r.cur, a))}
 	}
 	ev := traces.Describe(r.m.Options().Revision, &r.cur, &next, a)
 	r.cur = next
@@ -137,24 +171,21 @@ func whyDisabled(s *state.State, a spec.Action) string {
 }
 
 func (r *Runner) exec(d *Directive) (string, error) {
+	bad := func(format string, args ...any) error {
+		return inputErr(r.path, d.Line, format, args...)
+	}
 	switch d.Cmd {
-	case "step":
-		if len(d.Args) == 0 {
-			return "", fmt.Errorf("step takes one action, e.g. 'step Fork(1)'")
-		}
-		ev, err := r.apply(strings.Join(d.Args, ""))
+	case "step", "run":
+		acts, lines, err := d.actions(r.path)
 		if err != nil {
 			return "", err
 		}
-		return ev + "\n" + strings.TrimRight(traces.Tree(&r.cur), "\n"), nil
-	case "run":
-		var out []string
-		acts := d.Input
-		if len(d.Args) > 0 {
-			acts = append([]string{strings.Join(d.Args, "")}, d.Input...)
+		if d.Cmd == "step" && len(d.Input) > 0 {
+			return "", bad("step takes no input lines")
 		}
-		for _, in := range acts {
-			ev, err := r.apply(in)
+		var out []string
+		for k, a := range acts {
+			ev, err := r.apply(a, lines[k])
 			if err != nil {
 				return "", err
 			}
@@ -165,11 +196,14 @@ func (r *Runner) exec(d *Directive) (string, error) {
 	case "tree":
 		return strings.TrimRight(traces.Tree(&r.cur), "\n"), nil
 	case "caba", "parent", "status":
+		if len(d.Args) == 0 {
+			return "", bad("%s takes one or more task numbers", d.Cmd)
+		}
 		var out []string
 		for _, a := range d.Args {
-			n, err := strconv.Atoi(a)
-			if err != nil || n < 1 || n > int(r.cur.N) {
-				return "", fmt.Errorf("%s: bad task %q", d.Cmd, a)
+			n, err := parseTask(a)
+			if err != nil || n > int(r.cur.N) {
+				return "", bad("%s: bad task %s (want 1..%d)", d.Cmd, quote(a), r.cur.N)
 			}
 			t := uint8(n)
 			switch d.Cmd {
@@ -183,13 +217,9 @@ func (r *Runner) exec(d *Directive) (string, error) {
 		}
 		return strings.Join(out, " "), nil
 	case "check":
-		list := "all"
-		if len(d.Args) > 0 {
-			list = strings.Join(d.Args, ",")
-		}
-		invs, err := invariants.Select(list, r.m.Options().Revision)
+		invs, err := invariants.Select(d.invariantList(), r.m.Options().Revision)
 		if err != nil {
-			return "", err
+			return "", bad("check: %v", err)
 		}
 		var out []string
 		for _, inv := range invs {
@@ -202,17 +232,18 @@ func (r *Runner) exec(d *Directive) (string, error) {
 		}
 		return strings.Join(out, "\n"), nil
 	case "disabled":
-		a, err := linux.ParseAction(strings.Join(d.Args, ""))
+		acts, _, err := d.actions(r.path)
 		if err != nil {
 			return "", err
 		}
+		a := acts[0]
 		var next state.State
 		if r.m.Step(&r.cur, a, &next) {
 			return linux.FormatAction(a) + " is enabled", nil
 		}
 		return linux.FormatAction(a) + " is disabled", nil
 	case "config":
-		return "", fmt.Errorf("config must be the first directive, and only once")
+		return "", bad("a second config directive (config must be the first directive, and only once)")
 	}
-	return "", fmt.Errorf("unknown directive %q (want step, run, tree, caba, parent, status, check, disabled)", d.Cmd)
+	return "", bad("unknown directive %s (want one of %s)", quote(d.Cmd), strings.Join(directiveNames, ", "))
 }

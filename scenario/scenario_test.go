@@ -27,19 +27,23 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i, rev := range cfg.Revisions {
+			var results []*Result
+			for _, rev := range cfg.Revisions {
 				res, err := f.Run(cfg, rev)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if *rewrite && i == 0 {
-					if err := os.WriteFile(path, []byte(f.Format(res.Outputs)), 0o644); err != nil {
-						t.Fatal(err)
-					}
+				results = append(results, res)
+				if *rewrite {
 					continue
 				}
 				for _, fail := range res.Failures {
 					t.Error(fail)
+				}
+			}
+			if *rewrite {
+				if err := os.WriteFile(path, []byte(f.Format(f.Merge(results))), 0o644); err != nil {
+					t.Fatal(err)
 				}
 			}
 		})

@@ -58,3 +58,34 @@ type Checker interface {
 	Names() []string
 	Check(state []byte) uint64
 }
+
+// Explainer is implemented by Checkers that can say why a state violates
+// one of their invariants, one line per offending part.
+type Explainer interface {
+	Explain(invariant string, state []byte) []string
+}
+
+// Reducible is implemented by models with an exact symmetry reduction.
+type Reducible interface {
+	Symmetric() (Reduced, error)
+}
+
+// Reduced is a symmetry-reduced model: it explores one representative per
+// class of interchangeable states, and maps a path of representatives back
+// to a path of the unreduced model.
+type Reduced interface {
+	Model
+	Concrete(actions []Action) ([]Action, error)
+}
+
+// Describer is implemented by models that can describe themselves in one
+// line for report headers ("linux task model, revision v3, 5 tasks, ...").
+type Describer interface {
+	Describe() string
+}
+
+// StateFormatter is implemented by models that can render a state on one
+// line, for traces of models without a richer renderer.
+type StateFormatter interface {
+	FormatState(state []byte) string
+}

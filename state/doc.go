@@ -1,9 +1,37 @@
 // Package state holds the Linux task model's state: a fixed-size struct used
 // while computing successors, its compact byte encoding (what the explorer
 // stores and hashes), the canonical form that decides when two states are the
-// same, and 64-bit fingerprints.
+// same, the symmetry reduction's representatives, and 64-bit fingerprints.
 //
-// The encoding packs each task slot into five bytes, so a state of the model
-// with N tasks is 5*N bytes. Slot pointers are nibbles: 0..14 name slots (0 is
-// init_task) and 15 means "none", which bounds the model at MaxTasks tasks.
+// The encoding packs each task slot into BytesPerTask (five) bytes, so a
+// state of the model with N tasks is 5*N bytes. Slot pointers are nibbles:
+// 0..14 name slots (0 is init_task) and 15 means "none", which bounds the
+// model at MaxTasks tasks.
+//
+// # The field table
+//
+// Fields (fields.go) is the one place the state's fields are described: for
+// each, its kernel name, scope (per task, per thread group, global), kind
+// (status, slot pointer, slot pointer or none, flag), bits in the encoding
+// and what a released task keeps. The State struct, Blank, Encode, Decode,
+// Validate, Permute, the clearing done by Canonicalize, the pointers and
+// flag colour of symmetry refinement, and Get/Set are generated from it into
+// zz_fields_gen.go (straight-line code: these are on the successor path);
+// traces.Diff and the JSON form of a state (traces.EncodeState, DecodeState)
+// walk it at run time.
+//
+// # Adding a state field
+//
+// A session id, a pid namespace, ...:
+//
+//  1. state/fields.go: one entry in Fields (name, Go name, scope, kind, free
+//     bits; per-task fields also what a Released task keeps).
+//  2. go generate ./state/ rewrites zz_fields_gen.go (go test ./state/ fails
+//     while it is stale).
+//  3. spec/linux: the actions that set or read the field (and Initial in
+//     state/task.go if init starts with a non-zero value); invariants and
+//     traces/tree.go only where they mean to show or check it.
+//  4. Re-record the golden digests in state/golden_test.go and
+//     traces/golden_test.go: a new field changes the encoding, hence every
+//     fingerprint, store and numbering.
 package state

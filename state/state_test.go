@@ -2,6 +2,7 @@ package state
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -125,5 +126,58 @@ func TestHelpers(t *testing.T) {
 	}
 	if s.NextFree() != 5 {
 		t.Error("NextFree")
+	}
+}
+
+func TestGetSet(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for k := 0; k < 200; k++ {
+		s := randomState(r, 5)
+		c := Blank(5)
+		for id, f := range Fields {
+			for i := uint8(0); i < Slots; i++ {
+				c.Set(FieldID(id), i, s.Get(FieldID(id), i))
+				if f.Scope == ScopeGlobal {
+					break
+				}
+			}
+		}
+		if c != s {
+			t.Fatalf("Set(Get) does not rebuild the state:\n%+v\n%+v", s, c)
+		}
+	}
+	s := Blank(3)
+	s.Set(FieldCabdOf, 2, 3)
+	s.Set(FieldIgn, 2, 1)
+	s.Set(FieldSt, 2, uint8(Zombie))
+	if s.CabdOf[2] != 3 || !s.Ign[2] || s.St[2] != Zombie || s.Get(FieldExec, 2) != None || s.Get(FieldIgn, 2) != 1 {
+		t.Errorf("Get/Set: %+v", s)
+	}
+}
+
+// TestFieldTable pins the table's names (the changed: lines and JSON keys
+// are the kernel's) and what the generated code derives from it.
+func TestFieldTable(t *testing.T) {
+	var names []string
+	for _, f := range Fields {
+		names = append(names, f.Name)
+	}
+	want := "corrupt state tgid real_parent caba cabd_on born group_leader is_child_subreaper has_child_subreaper sigchld_ignored group_exec_task"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("field names %q, want %q", got, want)
+	}
+	if BytesPerTask != 5 || pointerFields != 7 {
+		t.Errorf("BytesPerTask %d, pointerFields %d", BytesPerTask, pointerFields)
+	}
+	b := Blank(4)
+	if b.N != 4 {
+		t.Errorf("Blank: %+v", b)
+	}
+	for id, f := range Fields {
+		for i := uint8(0); i < Slots; i++ {
+			if v := b.Get(FieldID(id), i); v != f.Kind.Zero() {
+				t.Errorf("Blank: %s[%d] = %d, want the zero %d", f.Name, i, v, f.Kind.Zero())
+			}
+		}
 	}
 }

@@ -9,8 +9,8 @@ import "slices"
 // permutation of the born slots other than init (slot 1) that keeps the
 // relative order of the Running threads of each group maps every behaviour
 // of a state to a behaviour of its image: such states are merged. Everything
-// else (groups, parents, caba, cabds lists, born, leaders, exec, flags) is
-// carried along by the permutation.
+// else (every field of the Fields table: groups, parents, caba, cabds lists,
+// born, leaders, exec, flags) is carried along by the permutation.
 //
 // The representative is found by canonical labelling: slots get a colour by
 // colour refinement over the pointer structure (AHU-style: a slot's colour
@@ -167,13 +167,16 @@ func (s *State) runningRank(i uint8) int {
 	return r
 }
 
-const pointerFields = 7
-
-// pointers returns slot i's pointer fields: tg, parent, caba, cabdOf, born,
-// and the per-group leader and exec.
-func (s *State) pointers(i uint8) [pointerFields]uint8 {
-	return [pointerFields]uint8{s.Tg[i], s.Parent[i], s.Caba[i], s.CabdOf[i], s.Born[i], s.Leader[i], s.Exec[i]}
-}
+// The colour a slot starts refinement with: its own non-pointer fields
+// (colourFlags, generated from the Fields table: the status in the low
+// colourStatusBits bits, then one bit per flag in table order) and its rank
+// among the Running threads of its group from bit colourRankShift. These
+// positions fix the colours, hence the choice of representative and the
+// traces of symmetric runs: they are not the encoding's.
+const (
+	colourStatusBits = 4
+	colourRankShift  = 8
+)
 
 func mix(h, v uint64) uint64 {
 	h ^= v + 0x9E3779B97F4A7C15 + h<<6 + h>>2
@@ -198,21 +201,8 @@ func (s *State) refine(mov []uint8) [Slots]uint64 {
 		}
 		return 5
 	}
-	flags := func(i uint8) uint64 {
-		f := uint64(s.St[i])
-		if s.Sub[i] {
-			f |= 1 << 4
-		}
-		if s.HasSub[i] {
-			f |= 1 << 5
-		}
-		if s.Ign[i] {
-			f |= 1 << 6
-		}
-		return f | uint64(s.runningRank(i))<<8
-	}
 	for _, i := range mov {
-		h := mix(0, flags(i))
+		h := mix(0, s.colourFlags(i)|uint64(s.runningRank(i))<<colourRankShift)
 		for _, v := range s.pointers(i) {
 			h = mix(h, kind(v, i))
 		}
@@ -263,31 +253,4 @@ func (s *State) refine(mov []uint8) [Slots]uint64 {
 		}
 	}
 	return color
-}
-
-// Permute returns s with every slot i moved to perm[i] and every slot
-// pointer renamed accordingly (0, 1, None and Unborn slots map to themselves).
-func (s *State) Permute(perm *[Slots]uint8) State {
-	p := func(v uint8) uint8 {
-		if v == None {
-			return None
-		}
-		return perm[v]
-	}
-	t := *s
-	for i := uint8(1); i <= s.N; i++ {
-		j := perm[i]
-		t.St[j] = s.St[i]
-		t.Tg[j] = p(s.Tg[i])
-		t.Parent[j] = p(s.Parent[i])
-		t.Caba[j] = p(s.Caba[i])
-		t.CabdOf[j] = p(s.CabdOf[i])
-		t.Born[j] = p(s.Born[i])
-		t.Leader[j] = p(s.Leader[i])
-		t.Sub[j] = s.Sub[i]
-		t.HasSub[j] = s.HasSub[i]
-		t.Ign[j] = s.Ign[i]
-		t.Exec[j] = p(s.Exec[i])
-	}
-	return t
 }

@@ -37,36 +37,13 @@ func (s Status) String() string {
 // pid hash and thread lists.
 func (s Status) Hashed() bool { return s >= Running && s <= Dead }
 
-// State is the decoded state of the Linux task model (see docs/model.md).
-// Per-task arrays are indexed by slot; per-group arrays are indexed by the
-// group's founding slot.
-type State struct {
-	N       uint8 // task budget, init included; slots 1..N are in use
-	Corrupt bool  // a use-after-free happened; the state has no successors
-
-	St     [Slots]Status
-	Tg     [Slots]uint8 // thread group (signal_struct), named by its founding slot
-	Parent [Slots]uint8 // real_parent (a thread); 0 is init_task
-	Caba   [Slots]uint8 // the patch's caba pointer; 0 is init_task
-	CabdOf [Slots]uint8 // the task whose cabds list holds this task's cabd link, or None
-	Born   [Slots]uint8 // ghost: the group that ran clone() for this process; 0 for threads
-
-	Leader [Slots]uint8 // per group: current group_leader
-	Sub    [Slots]bool  // per group: is_child_subreaper
-	HasSub [Slots]bool  // per group: has_child_subreaper
-	Ign    [Slots]bool  // per group: SIGCHLD is SIG_IGN (children auto-reap)
-	Exec   [Slots]uint8 // per group: the thread running de_thread, or None
-}
+// The State struct, Blank, Get and Set are generated from the Fields table
+// (fields.go) into zz_fields_gen.go.
 
 // Initial returns the initial state for a budget of n tasks: init (task 1)
-// running alone, child of init_task.
+// running alone, child of init_task, on init_task's cabds list.
 func Initial(n int) State {
-	var s State
-	s.N = uint8(n)
-	for i := range s.CabdOf {
-		s.CabdOf[i] = None
-		s.Exec[i] = None
-	}
+	s := Blank(n)
 	s.St[1] = Running
 	s.Tg[1] = 1
 	s.CabdOf[1] = 0

@@ -139,32 +139,45 @@ func processLine(s *state.State, g uint8) string {
 }
 
 // Diff lists the fields that differ between two states, one per line, in the
-// kernel's field names.
+// kernel's field names (state.Fields), slot by slot in table order, then the
+// global fields: "caba[3]: 1 -> 2", "corrupt: false -> true". Of a task that
+// has just been released only the status is listed: its other fields are
+// normalised away.
 func Diff(a, b *state.State) []string {
 	var out []string
-	f := func(name string, i uint8, x, y string) {
-		if x != y {
-			out = append(out, fmt.Sprintf("%s[%d]: %s -> %s", name, i, x, y))
-		}
-	}
 	for i := uint8(1); i <= a.N; i++ {
-		f("state", i, StatusWord(a.St[i]), StatusWord(b.St[i]))
-		if b.St[i] == state.Released && a.St[i] != state.Released {
-			continue // the other fields of a released task are normalised away
+		released := b.St[i] == state.Released && a.St[i] != state.Released
+		for id, f := range state.Fields {
+			if f.Scope == state.ScopeGlobal || released && f.Kind != state.KindStatus {
+				continue
+			}
+			x, y := diffValue(f.Kind, a.Get(state.FieldID(id), i)), diffValue(f.Kind, b.Get(state.FieldID(id), i))
+			if x != y {
+				out = append(out, fmt.Sprintf("%s[%d]: %s -> %s", f.Name, i, x, y))
+			}
 		}
-		f("tgid", i, fmt.Sprint(a.Tg[i]), fmt.Sprint(b.Tg[i]))
-		f("real_parent", i, fmt.Sprint(a.Parent[i]), fmt.Sprint(b.Parent[i]))
-		f("caba", i, fmt.Sprint(a.Caba[i]), fmt.Sprint(b.Caba[i]))
-		f("cabd_on", i, ptr(a.CabdOf[i]), ptr(b.CabdOf[i]))
-		f("born", i, fmt.Sprint(a.Born[i]), fmt.Sprint(b.Born[i]))
-		f("group_leader", i, fmt.Sprint(a.Leader[i]), fmt.Sprint(b.Leader[i]))
-		f("is_child_subreaper", i, fmt.Sprint(a.Sub[i]), fmt.Sprint(b.Sub[i]))
-		f("has_child_subreaper", i, fmt.Sprint(a.HasSub[i]), fmt.Sprint(b.HasSub[i]))
-		f("sigchld_ignored", i, fmt.Sprint(a.Ign[i]), fmt.Sprint(b.Ign[i]))
-		f("group_exec_task", i, ptr(a.Exec[i]), ptr(b.Exec[i]))
 	}
-	if a.Corrupt != b.Corrupt {
-		out = append(out, fmt.Sprintf("corrupt: %v -> %v", a.Corrupt, b.Corrupt))
+	for id, f := range state.Fields {
+		if f.Scope != state.ScopeGlobal {
+			continue
+		}
+		x, y := diffValue(f.Kind, a.Get(state.FieldID(id), 0)), diffValue(f.Kind, b.Get(state.FieldID(id), 0))
+		if x != y {
+			out = append(out, fmt.Sprintf("%s: %s -> %s", f.Name, x, y))
+		}
 	}
 	return out
+}
+
+// diffValue renders a field's value (state.State.Get) in a changed: line.
+func diffValue(k state.Kind, v uint8) string {
+	switch k {
+	case state.KindStatus:
+		return StatusWord(state.Status(v))
+	case state.KindSlotOrNone:
+		return ptr(v)
+	case state.KindFlag:
+		return fmt.Sprint(v != 0)
+	}
+	return fmt.Sprint(v)
 }

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"cabacheck/spec/linux"
+	"cabacheck/spec/toy"
 )
 
 // benchRow is one measured configuration: one child `cabacheck check` process.
@@ -36,11 +39,20 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	tasks := fs.Int("tasks", 5, "task bound of the Linux model runs")
 	symTasks := fs.Int("symmetry-tasks", 5, "task bound of the symmetry reduction runs (6 takes minutes and several GiB)")
 	quick := fs.Bool("quick", false, "small bounds (MAXP 7, 4 tasks) for a smoke test")
-	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
+	if c := parseCommand(fs, args, stdout, stderr, 0); c >= 0 {
 		return c
 	}
 	if *quick {
 		*toyMaxp, *tasks, *symTasks = 7, 4, 4
+	}
+	// Every configuration is checked before the first (long) run.
+	if _, err := toy.New(*toyMaxp); err != nil {
+		return usageError(stderr, "bench", fmt.Errorf("--toy-maxp: %w", err))
+	}
+	for _, n := range []int{*tasks, *symTasks} {
+		if err := (linux.Options{Tasks: n, Revision: linux.Seed}).Validate(); err != nil {
+			return usageError(stderr, "bench", err)
+		}
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -69,20 +81,25 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	toyName := fmt.Sprintf("toy MAXP=%d", *toyMaxp)
 	linName := func(rev string, t int) string { return fmt.Sprintf("linux %s --tasks %d", rev, t) }
-	rows := []*benchRow{
-		{label: toyName + ", memory, 1 worker", args: cat(toyArgs, w(1))},
-		{label: toyName + ", memory, 2 workers", args: cat(toyArgs, w(2))},
-		{label: toyName + ", badger, 2 workers", args: cat(toyArgs, w(2), badger("toy"))},
+	toy1 := &benchRow{label: toyName + ", memory, 1 worker", args: cat(toyArgs, w(1))}
+	toy2 := &benchRow{label: toyName + ", memory, 2 workers", args: cat(toyArgs, w(2))}
+	toyDisk := &benchRow{label: toyName + ", badger, 2 workers", args: cat(toyArgs, w(2), badger("toy"))}
+	rows := []*benchRow{toy1, toy2, toyDisk}
+	var v4w2 *benchRow
+	for _, rev := range linux.Revisions() {
+		r := &benchRow{label: linName(rev.String(), *tasks) + ", memory, 2 workers", args: cat(linuxArgs(rev.String(), *tasks), w(2))}
+		rows = append(rows, r)
+		if rev == linux.V4 {
+			v4w2 = r
+		}
 	}
-	for _, rev := range []string{"seed", "v3", "v4", "fixed"} {
-		rows = append(rows, &benchRow{label: linName(rev, *tasks) + ", memory, 2 workers", args: cat(linuxArgs(rev, *tasks), w(2))})
-	}
-	rows = append(rows,
-		&benchRow{label: linName("v4", *tasks) + ", memory, 1 worker", args: cat(linuxArgs("v4", *tasks), w(1))},
-		&benchRow{label: linName("v4", *tasks) + ", badger, 2 workers", args: cat(linuxArgs("v4", *tasks), w(2), badger("linux"))},
-		&benchRow{label: linName("v3", *symTasks) + ", symmetry off", args: cat(linuxArgs("v3", *symTasks), w(2))},
-		&benchRow{label: linName("v3", *symTasks) + ", symmetry on", args: cat(linuxArgs("v3", *symTasks), w(2), []string{"--symmetry"})},
-	)
+	v4 := linux.V4.String()
+	v4w1 := &benchRow{label: linName(v4, *tasks) + ", memory, 1 worker", args: cat(linuxArgs(v4, *tasks), w(1))}
+	v4Disk := &benchRow{label: linName(v4, *tasks) + ", badger, 2 workers", args: cat(linuxArgs(v4, *tasks), w(2), badger("linux"))}
+	v3 := linux.V3.String()
+	symOff := &benchRow{label: linName(v3, *symTasks) + ", symmetry off", args: cat(linuxArgs(v3, *symTasks), w(2))}
+	symOn := &benchRow{label: linName(v3, *symTasks) + ", symmetry on", args: cat(linuxArgs(v3, *symTasks), w(2), []string{"--symmetry"})}
+	rows = append(rows, v4w1, v4Disk, symOff, symOn)
 	fmt.Fprintf(stdout, "cabacheck bench: %d configurations, each a separate `cabacheck check` process, %s\n\n", len(rows), time.Now().Format("2006-01-02 15:04"))
 	for i, r := range rows {
 		fmt.Fprintf(stderr, "bench %d/%d: %s\n", i+1, len(rows), r.label)
@@ -98,14 +115,12 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			commas(uint64(r.rate())), commas(uint64(r.cpuRate())), r.bps, r.rssMiB)
 	}
 	fmt.Fprintf(stdout, "\nRatios within this run:\n")
-	fmt.Fprintf(stdout, "  %s: 2 workers / 1 worker = %.2f\n", toyName, rows[1].rate()/rows[0].rate())
-	fmt.Fprintf(stdout, "  %s: badger / memory (2 workers) = %.2f\n", toyName, rows[2].rate()/rows[1].rate())
-	n := len(rows)
-	v4 := rows[5] // linux v4, memory, 2 workers
-	fmt.Fprintf(stdout, "  %s: 2 workers / 1 worker = %.2f\n", linName("v4", *tasks), v4.rate()/rows[n-4].rate())
-	fmt.Fprintf(stdout, "  %s: badger / memory (2 workers) = %.2f\n", linName("v4", *tasks), rows[n-3].rate()/v4.rate())
-	fmt.Fprintf(stdout, "  %s: symmetry reduction factor = %.2f (%s -> %s states)\n", linName("v3", *symTasks),
-		float64(rows[n-2].distinct)/float64(rows[n-1].distinct), commas(rows[n-2].distinct), commas(rows[n-1].distinct))
+	fmt.Fprintf(stdout, "  %s: 2 workers / 1 worker = %.2f\n", toyName, toy2.rate()/toy1.rate())
+	fmt.Fprintf(stdout, "  %s: badger / memory (2 workers) = %.2f\n", toyName, toyDisk.rate()/toy2.rate())
+	fmt.Fprintf(stdout, "  %s: 2 workers / 1 worker = %.2f\n", linName(v4, *tasks), v4w2.rate()/v4w1.rate())
+	fmt.Fprintf(stdout, "  %s: badger / memory (2 workers) = %.2f\n", linName(v4, *tasks), v4Disk.rate()/v4w2.rate())
+	fmt.Fprintf(stdout, "  %s: symmetry reduction factor = %.2f (%s -> %s states)\n", linName(v3, *symTasks),
+		float64(symOff.distinct)/float64(symOn.distinct), commas(symOff.distinct), commas(symOn.distinct))
 	fmt.Fprintf(stdout, "  load average at the end: %s\n", loadAverage())
 	return exitOK
 }

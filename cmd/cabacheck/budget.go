@@ -7,72 +7,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/spf13/pflag"
 
 	"cabacheck/explorer"
 )
-
-type budgetFlags struct {
-	maxStates uint64
-	maxTime   time.Duration
-	maxMemory string
-}
-
-func addBudgetFlags(fs *pflag.FlagSet) *budgetFlags {
-	b := &budgetFlags{}
-	fs.Uint64Var(&b.maxStates, "max-states", 0, "stop cleanly after this many distinct states (0: no limit)")
-	fs.DurationVar(&b.maxTime, "max-time", 0, "stop cleanly after this much time, e.g. 10m (0: no limit)")
-	fs.StringVar(&b.maxMemory, "max-memory", "", "stop cleanly before the heap exceeds this, e.g. 8GiB (default and 0: no limit)")
-	return b
-}
-
-type budget struct {
-	maxStates uint64
-	maxTime   time.Duration
-	maxMemory uint64
-}
-
-func (b *budgetFlags) parse() (budget, error) {
-	out := budget{maxStates: b.maxStates, maxTime: b.maxTime}
-	if b.maxTime < 0 {
-		return out, fmt.Errorf("--max-time must not be negative")
-	}
-	if b.maxMemory != "" {
-		n, err := parseBytes(b.maxMemory)
-		if err != nil {
-			return out, fmt.Errorf("--max-memory: %w", err)
-		}
-		if n > 0 && n < 16<<20 {
-			return out, fmt.Errorf("--max-memory %s is below the 16MiB minimum", b.maxMemory)
-		}
-		out.maxMemory = n
-	}
-	return out, nil
-}
-
-// describe renders the budget for a report header.
-func (b budget) describe() string {
-	var parts []string
-	if b.maxStates > 0 {
-		parts = append(parts, "max-states "+commas(b.maxStates))
-	}
-	if b.maxTime > 0 {
-		parts = append(parts, "max-time "+b.maxTime.String())
-	}
-	if b.maxMemory > 0 {
-		parts = append(parts, "max-memory "+bytesString(float64(b.maxMemory)))
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, ", ")
-}
-
-func (b budget) apply(cfg *explorer.Config) {
-	cfg.MaxStates, cfg.MaxTime, cfg.MaxMemory = b.maxStates, b.maxTime, b.maxMemory
-}
 
 // parseBytes reads sizes like 512MiB, 8GiB, 2GB, 1000000.
 func parseBytes(s string) (uint64, error) {

@@ -1,21 +1,23 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"github.com/dustin/go-humanize"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
+	"cabacheck/check"
 	"cabacheck/explorer"
 	"cabacheck/invariants"
+	"cabacheck/spec"
 	"cabacheck/spec/linux"
-	"cabacheck/traces"
+	"cabacheck/spec/toy"
 )
 
 // checkReport is the JSON output of check.
@@ -39,74 +41,49 @@ type checkReport struct {
 }
 
 type violationReport struct {
-	Invariant string           `json:"invariant"`
-	Length    int              `json:"length"`
-	Summary   string           `json:"summary"`
-	Trace     traces.TraceJSON `json:"trace"`
+	Invariant string `json:"invariant"`
+	Length    int    `json:"length"`
+	Summary   string `json:"summary"`
+	Trace     any    `json:"trace"`
 }
 
-func runCheck(args []string, stdout, stderr io.Writer) int {
+// checkTarget is what check explores: the model, its checker, and the
+// header fields of the report.
+type checkTarget struct {
+	model   spec.Model
+	checker spec.Checker
+	report  checkReport
+}
+
+// linuxOnly are the flags the toy model has no use for.
+var linuxOnly = []string{"revision", "actions", "invariants"}
+
+func runCheck(args []string, stdout, stderr io.Writer) (code int) {
 	fs := newFlags("check")
-	mf := addModelFlags(fs)
-	invList := fs.String("invariants", "all", "invariants to check: names or groups (sanity, caba, all), comma-separated")
+	mf := addModelFlags(fs, "", "threads,clone-parent,exec,subreaper")
+	invList := fs.String("invariants", "all", "invariants to check: names or groups ("+strings.Join(invariants.Groups(), ", ")+"), comma-separated")
 	cont := fs.Bool("continue", false, "record the first violation of each invariant and keep exploring")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout instead of the text report")
 	traceOut := fs.String("trace-out", "", "write the counterexample(s) to FILE (.json: JSON, .dot: Graphviz, else text)")
-	workers := fs.Int("workers", defaultWorkers(), "worker goroutines (results do not depend on it)")
-	maxDepth := fs.Int("max-depth", 0, "stop after this many BFS levels (0: no limit)")
+	wf := addWorkersFlag(fs)
+	bf := addBudgetFlags(fs, true)
 	progress := fs.Duration("progress", 5*time.Second, "interval between progress lines on stderr (0: none)")
-	bf := addBudgetFlags(fs)
 	statsOut := fs.String("stats-out", "", "write per-level statistics to FILE as JSON lines")
 	sf := addScaleFlags(fs)
-	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
+	if c := parseCommand(fs, args, stdout, stderr, 0, sf, wf, bf); c >= 0 {
 		return c
 	}
-	if fs.NArg() > 0 {
-		return usageError(stderr, "check", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	if *progress < 0 {
+		return usageError(stderr, "check", errors.New("--progress must not be negative"))
 	}
-	if err := sf.validate(); err != nil {
-		return usageError(stderr, "check", err)
-	}
-	if sf.model == "toy" {
-		b, err := bf.parse()
-		if err != nil {
-			return usageError(stderr, "check", err)
-		}
-		return runCheckToy(sf, toyRun{maxp: mf.tasks, workers: *workers, maxDepth: *maxDepth, cont: *cont, asJSON: *asJSON,
-			traceOut: *traceOut, progress: *progress, budget: b, stats: *statsOut}, stdout, stderr)
-	}
-	opt, err := mf.options()
+	target, err := checkTargetFor(sf.model, mf, *invList, fs.Changed)
 	if err != nil {
 		return usageError(stderr, "check", err)
-	}
-	invs, err := invariants.Select(*invList, opt.Revision)
-	if err != nil {
-		return usageError(stderr, "check", fmt.Errorf("--invariants: %w", err))
-	}
-	if *workers < 1 || *workers > 256 {
-		return usageError(stderr, "check", fmt.Errorf("--workers %d is outside 1..256", *workers))
-	}
-	if *maxDepth < 0 {
-		return usageError(stderr, "check", fmt.Errorf("--max-depth must not be negative"))
 	}
 	if *traceOut != "" {
-		if dir := filepath.Dir(*traceOut); dir != "" {
-			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-				return usageError(stderr, "check", fmt.Errorf("--trace-out: directory %q does not exist", dir))
-			}
+		if err := checkWritable(*traceOut); err != nil {
+			return usageError(stderr, "check", fmt.Errorf("--trace-out: %w", err))
 		}
-	}
-	budget, err := bf.parse()
-	if err != nil {
-		return usageError(stderr, "check", err)
-	}
-	model, err := linux.New(opt)
-	if err != nil {
-		return usageError(stderr, "check", err)
-	}
-	explored, err := sf.linuxModel(opt)
-	if err != nil {
-		return usageError(stderr, "check", err)
 	}
 	var stats *statsWriter
 	if *statsOut != "" {
@@ -115,36 +92,24 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		defer stats.Close()
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := stopContext()
 	defer stop()
 
-	var names []string
-	for _, inv := range invs {
-		names = append(names, inv.Name)
+	names := target.checker.Names()
+	req := check.Request{
+		Model: target.model, Symmetry: sf.symmetry, Checker: target.checker, Continue: *cont,
+		MaxDepth: bf.maxDepth, Budget: bf.budget, Workers: wf.n, Store: sf.spec, Context: ctx,
 	}
-	cfg := explorer.Config{
-		Workers:  *workers,
-		Checker:  invariants.NewChecker(opt.Tasks, invs),
-		Continue: *cont,
-		MaxDepth: *maxDepth,
-		Context:  ctx,
-	}
-	budget.apply(&cfg)
-	closeStore, err := sf.openStore(&cfg, explored, names)
-	if err != nil {
-		return usageError(stderr, "check", err)
-	}
-	defer closeStore()
 	if stats != nil {
-		cfg.Level = stats.Write
+		req.Level = stats.Write
 	}
 	if !*asJSON {
-		fmt.Fprintf(stdout, "cabacheck: linux task model, revision %s, %d tasks, actions %s\n", opt.Revision, opt.Tasks, opt.Actions)
-		fmt.Fprintf(stdout, "Checking %d invariant(s): %s; %d worker(s).\n", len(names), strings.Join(names, ", "), *workers)
+		fmt.Fprintf(stdout, "cabacheck: %s\n", describeModel(target.model))
+		fmt.Fprintf(stdout, "Checking %d invariant(s): %s; %d worker(s).\n", len(names), strings.Join(names, ", "), wf.n)
 	}
 	if *progress > 0 {
-		cfg.ProgressEvery = *progress
-		cfg.Progress = func(p explorer.Progress) {
+		req.ProgressEvery = *progress
+		req.Progress = func(p explorer.Progress) {
 			if p.Done {
 				return
 			}
@@ -153,98 +118,154 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 				commas(uint64(float64(p.Generated)/p.Elapsed.Minutes())), commas(p.Distinct), commas(p.Queue))
 		}
 	}
-	search, err := explorer.Run(explored, cfg)
+	res, err := check.Run(req)
 	if err != nil {
 		fmt.Fprintf(stderr, "cabacheck check: %v\n", err)
 		return exitUsage
 	}
-	res := search.Result
-
-	var trs []*traces.Trace
-	for _, v := range res.Violations {
-		acts, err := concretePath(search, v.State)
-		if err != nil {
-			fmt.Fprintf(stderr, "cabacheck check: rebuilding the trace: %v\n", err)
-			return exitUsage
+	code = exitCodeFor(res.Result)
+	// The report is printed before the trace file is written, so that a
+	// failing write loses nothing of the search.
+	defer func() {
+		if *traceOut == "" {
+			return
 		}
-		tr, err := traces.Build(model, acts)
-		if err != nil {
-			fmt.Fprintf(stderr, "cabacheck check: internal error rebuilding the trace: %v\n", err)
-			return exitUsage
+		if len(res.Counterexamples) == 0 {
+			fmt.Fprintf(stderr, "cabacheck check: no counterexample, %s not written\n", *traceOut)
+			return
 		}
-		inv, _ := invariants.ByName(v.Invariant, opt.Revision)
-		tr.Explain(inv)
-		trs = append(trs, tr)
-	}
-	if *traceOut != "" && len(trs) > 0 {
-		if err := writeTraces(*traceOut, trs); err != nil {
+		if err := writeTraces(*traceOut, res.Counterexamples); err != nil {
 			fmt.Fprintf(stderr, "cabacheck check: --trace-out: %v\n", err)
-			return exitUsage
+			code = exitUsage
+			return
 		}
-	}
-	code := exitCodeFor(res)
+		fmt.Fprintf(stderr, "cabacheck check: wrote %d counterexample(s) to %s\n", len(res.Counterexamples), *traceOut)
+	}()
 	if *asJSON {
-		rep := checkReport{
-			Model: "linux", Tasks: opt.Tasks, Revision: opt.Revision.String(), Actions: opt.Actions.String(),
-			Invariants: names, Workers: *workers, DistinctStates: res.Distinct, StatesGen: res.Generated,
-			Depth: res.Depth, Complete: res.Complete, StopReason: res.StopReason, Budget: res.Budget, ElapsedSeconds: res.Elapsed.Seconds(),
-			StatesPerSec: float64(res.Distinct) / res.Elapsed.Seconds(),
-			Collision: map[string]string{
-				"optimistic":          fmt.Sprintf("%.2g", res.CollisionOptimistic),
-				"actual_fingerprints": fmt.Sprintf("%.2g", res.CollisionActual),
-			},
-			Violations: []violationReport{},
+		rep := target.report
+		rep.Invariants, rep.Workers = names, wf.n
+		rep.DistinctStates, rep.StatesGen, rep.Depth, rep.Complete = res.Distinct, res.Generated, res.Depth, res.Complete
+		rep.StopReason, rep.Budget, rep.ElapsedSeconds = res.StopReason, res.Budget, res.Elapsed.Seconds()
+		rep.StatesPerSec = float64(res.Distinct) / res.Elapsed.Seconds()
+		rep.Collision = map[string]string{
+			"optimistic":          fmt.Sprintf("%.2g", res.CollisionOptimistic),
+			"actual_fingerprints": fmt.Sprintf("%.2g", res.CollisionActual),
 		}
-		for _, tr := range trs {
-			rep.Violations = append(rep.Violations, violationReport{Invariant: tr.Invariant, Length: tr.Len(), Summary: tr.Summary(), Trace: tr.JSON()})
+		rep.Violations = []violationReport{}
+		for _, ce := range res.Counterexamples {
+			rep.Violations = append(rep.Violations, violationReport{Invariant: ce.Invariant, Length: ce.Trace.Len(), Summary: ce.Trace.Summary(), Trace: ce.Trace.JSONValue()})
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
 			fmt.Fprintf(stderr, "cabacheck check: %v\n", err)
-			return exitUsage
+			code = exitUsage
 		}
 		return code
 	}
-	for _, tr := range trs {
-		fmt.Fprintf(stdout, "\nError: Invariant %s is violated. Shortest trace: %d steps.\n", tr.Invariant, tr.Len())
-		fmt.Fprint(stdout, tr.Text())
+	printCheckReport(stdout, res)
+	return code
+}
+
+// checkWritable reports whether path can be written, before a long search
+// whose result would go there; it leaves no file behind that was not there.
+func checkWritable(path string) error {
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
 	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if os.IsNotExist(statErr) {
+		return os.Remove(path)
+	}
+	return nil
+}
+
+// checkTargetFor builds the model and checker the flags ask for.
+func checkTargetFor(model string, mf *modelFlags, invList string, changed func(string) bool) (checkTarget, error) {
+	if model == "toy" {
+		for _, n := range linuxOnly {
+			if changed(n) {
+				return checkTarget{}, fmt.Errorf("--%s applies to the linux model only", n)
+			}
+		}
+		m, err := toy.New(mf.tasks)
+		if err != nil {
+			return checkTarget{}, err
+		}
+		return checkTarget{model: m, checker: toy.Checker{}, report: checkReport{Model: "toy", Tasks: mf.tasks}}, nil
+	}
+	if err := mf.validate(); err != nil {
+		return checkTarget{}, err
+	}
+	invs, err := invariants.Select(invList, mf.opt.Revision)
+	if err != nil {
+		return checkTarget{}, fmt.Errorf("--invariants: %w", err)
+	}
+	m, err := linux.New(mf.opt)
+	if err != nil {
+		return checkTarget{}, err
+	}
+	o := mf.opt
+	return checkTarget{model: m, checker: invariants.NewChecker(o.Tasks, invs),
+		report: checkReport{Model: "linux", Tasks: o.Tasks, Revision: o.Revision.String(), Actions: o.Actions.String()}}, nil
+}
+
+func describeModel(m spec.Model) string {
+	if d, ok := m.(spec.Describer); ok {
+		return d.Describe()
+	}
+	return m.Name()
+}
+
+// printCheckReport prints the counterexamples and the TLC-style summary.
+func printCheckReport(w io.Writer, res *check.Result) {
+	for _, ce := range res.Counterexamples {
+		fmt.Fprintf(w, "\nError: Invariant %s is violated. Shortest trace: %d steps.\n", ce.Invariant, ce.Trace.Len())
+		fmt.Fprint(w, ce.Trace.Text())
+	}
+	n := len(res.Counterexamples)
 	switch {
-	case len(trs) > 0 && res.Complete:
-		fmt.Fprintf(stdout, "\nModel checking completed. %d invariant(s) violated.\n", len(trs))
-	case len(trs) > 0:
-		fmt.Fprintf(stdout, "\nModel checking stopped at the first violation (use --continue to check on).\n")
+	case n > 0 && res.Complete:
+		fmt.Fprintf(w, "\nModel checking completed. %d invariant(s) violated.\n", n)
+	case n > 0 && res.StopReason == "violation":
+		fmt.Fprintf(w, "\nModel checking stopped at the first violation (use --continue to check on).\n")
+	case n > 0 && res.Budget != "":
+		fmt.Fprintf(w, "\nModel checking stopped by the --%s budget. %d invariant(s) violated so far; partial statistics are kept.\n", res.Budget, n)
+	case n > 0:
+		fmt.Fprintf(w, "\nModel checking stopped (%s). %d invariant(s) violated so far.\n", res.StopReason, n)
 	case res.Complete:
-		fmt.Fprintf(stdout, "\nModel checking completed. No error has been found.\n")
+		fmt.Fprintf(w, "\nModel checking completed. No error has been found.\n")
 	case res.Budget != "":
-		fmt.Fprintf(stdout, "\nModel checking stopped by the --%s budget. No error has been found so far; partial statistics are kept.\n", res.Budget)
+		fmt.Fprintf(w, "\nModel checking stopped by the --%s budget. No error has been found so far; partial statistics are kept.\n", res.Budget)
 	default:
-		fmt.Fprintf(stdout, "\nModel checking stopped (%s). No error has been found so far.\n", res.StopReason)
+		fmt.Fprintf(w, "\nModel checking stopped (%s). No error has been found so far.\n", res.StopReason)
 	}
-	fmt.Fprintf(stdout, "  Estimates of the probability that cabacheck did not check all reachable states\n  because two distinct states had the same fingerprint:\n")
-	fmt.Fprintf(stdout, "  calculated (optimistic):  val = %.2g\n  based on the actual fingerprints:  val = %.2g\n", res.CollisionOptimistic, res.CollisionActual)
+	fmt.Fprintf(w, "  Estimates of the probability that cabacheck did not check all reachable states\n  because two distinct states had the same fingerprint:\n")
+	fmt.Fprintf(w, "  calculated (optimistic):  val = %.2g\n  based on the actual fingerprints:  val = %.2g\n", res.CollisionOptimistic, res.CollisionActual)
 	left := uint64(0)
 	if !res.Complete && len(res.Levels) > 0 {
 		left = res.Levels[len(res.Levels)-1].New
 	}
-	fmt.Fprintf(stdout, "%s states generated, %s distinct states found, %s states left on queue.\n", commas(res.Generated), commas(res.Distinct), commas(left))
+	fmt.Fprintf(w, "%s states generated, %s distinct states found, %s states left on queue.\n", commas(res.Generated), commas(res.Distinct), commas(left))
 	if res.Complete {
-		fmt.Fprintf(stdout, "The depth of the complete state graph search is %d.\n", res.Depth)
+		fmt.Fprintf(w, "The depth of the complete state graph search is %d.\n", res.Depth)
 	} else {
-		fmt.Fprintf(stdout, "The search reached depth %d.\n", res.Depth)
+		fmt.Fprintf(w, "The search reached depth %d.\n", res.Depth)
 	}
-	fmt.Fprintf(stdout, "Finished in %s (%s distinct states/s) at %s\n", res.Elapsed.Round(time.Millisecond), commas(uint64(float64(res.Distinct)/res.Elapsed.Seconds())), time.Now().Format("2006-01-02 15:04:05"))
-	return code
+	fmt.Fprintf(w, "Finished in %s (%s distinct states/s) at %s\n", res.Elapsed.Round(time.Millisecond), commas(uint64(float64(res.Distinct)/res.Elapsed.Seconds())), time.Now().Format("2006-01-02 15:04:05"))
 }
 
-func writeTraces(path string, trs []*traces.Trace) error {
+func writeTraces(path string, ces []check.Counterexample) error {
 	var data []byte
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
-		var js []traces.TraceJSON
-		for _, tr := range trs {
-			js = append(js, tr.JSON())
+		var js []any
+		for _, ce := range ces {
+			js = append(js, ce.Trace.JSONValue())
 		}
 		var err error
 		if len(js) == 1 {
@@ -256,12 +277,12 @@ func writeTraces(path string, trs []*traces.Trace) error {
 			return err
 		}
 	case ".dot":
-		for _, tr := range trs {
-			data = append(data, tr.DOT()...)
+		for _, ce := range ces {
+			data = append(data, ce.Trace.DOT()...)
 		}
 	default:
-		for _, tr := range trs {
-			data = append(data, tr.Text()...)
+		for _, ce := range ces {
+			data = append(data, ce.Trace.Text()...)
 		}
 	}
 	return os.WriteFile(path, data, 0o644)

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
 
 	"cabacheck/findings"
@@ -17,15 +14,12 @@ func runConcern(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", "", "directory of the concern scenarios (default: testdata/concerns of the repository holding the working directory)")
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
 	trees := fs.Bool("trees", false, "print the process tree after every step of a trace")
-	workers := fs.Int("workers", defaultWorkers(), "worker goroutines (results do not depend on it)")
-	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
+	wf := addWorkersFlag(fs)
+	if c := parseCommand(fs, args, stdout, stderr, 1, wf); c >= 0 {
 		return c
 	}
 	if fs.NArg() != 1 {
 		return usageError(stderr, "concern", fmt.Errorf("want 'list' or a concern NAME (see 'cabacheck concern list')"))
-	}
-	if *workers < 1 || *workers > 256 {
-		return usageError(stderr, "concern", fmt.Errorf("--workers %d is outside 1..256", *workers))
 	}
 	name := fs.Arg(0)
 	if name == "list" {
@@ -47,9 +41,9 @@ func runConcern(args []string, stdout, stderr io.Writer) int {
 		}
 		*dir = d
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := stopContext()
 	defer stop()
-	res, err := c.Run(*dir, findings.RunConfig{Workers: *workers, Context: ctx})
+	res, err := c.Run(*dir, findings.RunConfig{Workers: wf.n, Context: ctx})
 	if err != nil {
 		fmt.Fprintf(stderr, "cabacheck concern: %v\n", err)
 		return exitUsage

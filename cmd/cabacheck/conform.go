@@ -14,7 +14,7 @@ import (
 func runConform(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(stdout, "Usage: cabacheck conform host [--walks N --tasks K --seed S]")
-		fmt.Fprintln(stdout, "       cabacheck conform vm --revision seed|v3|v4|fixed [--walks N]")
+		fmt.Fprintln(stdout, "       cabacheck conform vm --revision "+strings.ReplaceAll(linux.RevisionNames(), ", ", "|")+" [--walks N]")
 		fmt.Fprintln(stdout, "       cabacheck conform replay [--tasks K] FILE   (FILE: .steps, model actions, a scenario or a JSON trace)")
 		fmt.Fprintln(stdout, "\nReplays model walks on a real kernel with the C harness (kernel/harness) and compares")
 		fmt.Fprintln(stdout, "the settled state after every step with the model. See kernel/README.md.")
@@ -43,7 +43,7 @@ func runConformHost(args []string, stdout, stderr io.Writer) int {
 	maxLen := fs.Int("max-steps", 24, "syscall-level steps per walk")
 	actions := fs.String("actions", "all", "optional actions: "+linux.ActionNames()+" (or all, default, none)")
 	outDir := fs.String("out", "conform-out", "directory for the reproducers of mismatching walks")
-	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
+	if c := parseCommand(fs, args, stdout, stderr, 0); c >= 0 {
 		return c
 	}
 	acts, err := linux.ParseActions(*actions)
@@ -80,20 +80,16 @@ func runConformHost(args []string, stdout, stderr io.Writer) int {
 
 func runConformReplay(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("conform replay")
-	mf := addModelFlags(fs)
+	mf := addModelFlags(fs, "", "all")
 	fs.Lookup("tasks").DefValue = "6"
 	_ = fs.Set("tasks", "6")
-	_ = fs.Set("actions", "all")
-	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
+	if c := parseCommand(fs, args, stdout, stderr, 1, mf); c >= 0 {
 		return c
 	}
 	if fs.NArg() != 1 {
 		return usageError(stderr, "conform replay", fmt.Errorf("want one FILE of steps"))
 	}
-	opt, err := mf.options()
-	if err != nil {
-		return usageError(stderr, "conform replay", err)
-	}
+	opt := mf.opt
 	if err := kernel.CanRunHost(); err != nil {
 		fmt.Fprintf(stderr, "cabacheck conform replay: %v\n", err)
 		return exitUsage
@@ -122,7 +118,7 @@ func runConformReplay(args []string, stdout, stderr io.Writer) int {
 
 func runConformVM(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("conform vm")
-	revision := fs.String("revision", "seed", "CABA revision whose kernel patch to test: seed, v3, v4 or fixed")
+	revision := fs.String("revision", linux.Seed.String(), revisionHelp(false)+" (its kernel patch is built and booted)")
 	walks := fs.Int("walks", 50, "random walks replayed besides the counterexamples")
 	tasks := fs.Int("tasks", 6, "task budget of the random walks")
 	cexTasks := fs.Int("cex-tasks", 7, "task budget of the counterexample search")
@@ -135,7 +131,7 @@ func runConformVM(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 20*time.Minute, "limit per qemu boot")
 	searchCex := fs.Bool("search-cex", false, "search the counterexamples with the explorer instead of using kernel/cex")
 	traceFiles := fs.StringSlice("trace", nil, "also replay these traces (JSON from check --trace-out, scenario files, action lists)")
-	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
+	if c := parseCommand(fs, args, stdout, stderr, 0); c >= 0 {
 		return c
 	}
 	var fl []kernel.Flavor

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 
 	"cabacheck/findings"
@@ -27,12 +25,9 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 	fixedSymFrom := fs.Int("fixed-symmetry-from", 0, "with --refresh: verify the fixed revision with --symmetry at this bound and above (0: never)")
 	keepMatrices := fs.Bool("keep-matrices", false, "with --refresh: keep the revision matrices of the existing record, rerun only the fixed verification")
 	dir := fs.String("dir", "", "directory of the concern scenarios (default: testdata/concerns of the repository)")
-	workers := fs.Int("workers", defaultWorkers(), "worker goroutines (results do not depend on it)")
-	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
+	wf := addWorkersFlag(fs)
+	if c := parseCommand(fs, args, stdout, stderr, 0, wf); c >= 0 {
 		return c
-	}
-	if fs.NArg() > 0 {
-		return usageError(stderr, "findings", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
 	if *recPath == "" {
 		*recPath = filepath.Join(filepath.Dir(*out), "findings.json")
@@ -44,9 +39,9 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 		}
 		*dir = d
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := stopContext()
 	defer stop()
-	rc := findings.RunConfig{Workers: *workers, Context: ctx}
+	rc := findings.RunConfig{Workers: wf.n, Context: ctx}
 	if *refresh {
 		cfg := findings.RefreshConfig{CompleteUpTo: *completeUpTo, Large: findings.Budget{MaxDepth: *largeDepth}, FixedSymmetryFrom: *fixedSymFrom}
 		var err error

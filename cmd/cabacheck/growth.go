@@ -2,11 +2,9 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -17,13 +15,12 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"cabacheck/check"
 	"cabacheck/explorer"
 	"cabacheck/growth"
 	"cabacheck/spec/linux"
 )
 
-// exitInterrupted is growth's exit code when Ctrl-C stopped the sweep.
-const exitInterrupted = 130
 
 // defaultGrowthTime is the time budget of each run of a sweep unless
 // --max-time says otherwise: a sweep predicts large bounds rather than
@@ -33,22 +30,19 @@ const defaultGrowthTime = 3 * time.Minute
 func runGrowth(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("growth")
 	tasksFlag := fs.String("tasks", "", "bounds to sweep: a range like 3..8, or a list like 3,4,6 (required)")
-	revFlag := fs.String("revision", "seed", "revisions, comma-separated: seed, v3, v4, fixed")
+	rf := addRevisionsFlag(fs, linux.Seed.String())
 	actFlag := fs.StringArray("actions", []string{"default"}, "optional action set of a series (repeat the flag for several series): "+linux.ActionNames()+", all, default, none")
 	eachAction := fs.Bool("each-action", false, "also run each action set with each of its actions removed, to measure what enabling each action costs")
 	symmetry := fs.Bool("symmetry", false, "explore with symmetry reduction")
-	workers := fs.Int("workers", defaultWorkers(), "worker goroutines (results do not depend on it)")
+	wf := addWorkersFlag(fs)
 	outDir := fs.String("out", ".", "directory for growth.csv, growth-levels.csv, growth.json, growth.md (a Markdown table) and the plots")
 	progress := fs.Duration("progress", 5*time.Second, "interval between progress lines when stderr is not a terminal (0: none)")
 	replot := fs.String("replot", "", "make the tables and plots again from a growth.json, without exploring")
-	bf := addBudgetFlags(fs)
+	bf := addBudgetFlags(fs, false)
 	fs.Lookup("max-time").Usage = "stop each run cleanly after this much time, e.g. 10m (default for growth: 3m, enough to compare a large bound's first levels with its prediction; 0: no limit)"
 	fs.Lookup("max-memory").Usage = "stop each run cleanly before the heap exceeds this, e.g. 8GiB (default: half the machine's memory, at most 70% of what is available; 0: no limit)"
-	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
+	if c := parseCommand(fs, args, stdout, stderr, 0, rf, wf, bf); c >= 0 {
 		return c
-	}
-	if fs.NArg() > 0 {
-		return usageError(stderr, "growth", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
 	if *replot != "" {
 		return replotGrowth(*replot, *outDir, stdout, stderr)
@@ -60,33 +54,27 @@ func runGrowth(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "growth", fmt.Errorf("--tasks: %w", err))
 	}
-	series, err := parseSeries(*revFlag, *actFlag, *eachAction, *symmetry)
+	series, err := parseSeries(rf.revs, *actFlag, *eachAction, *symmetry)
 	if err != nil {
 		return usageError(stderr, "growth", err)
 	}
-	if *workers < 1 || *workers > 256 {
-		return usageError(stderr, "growth", fmt.Errorf("--workers %d is outside 1..256", *workers))
-	}
-	budget, err := bf.parse()
-	if err != nil {
-		return usageError(stderr, "growth", err)
-	}
+	budget := bf.budget
 	if !fs.Changed("max-time") {
-		budget.maxTime = defaultGrowthTime
+		budget.MaxTime = defaultGrowthTime
 	}
 	if !fs.Changed("max-memory") {
-		budget.maxMemory = defaultMemoryBudget()
+		budget.MaxMemory = defaultMemoryBudget()
 	}
 	if st, err := os.Stat(*outDir); err != nil || !st.IsDir() {
 		return usageError(stderr, "growth", fmt.Errorf("--out: directory %q does not exist", *outDir))
 	}
 	for _, s := range series {
-		if _, err := growth.NewModel(s, tasks[0]); err != nil {
+		if err := (linux.Options{Tasks: tasks[0], Revision: s.Revision, Actions: s.Actions}).Validate(); err != nil {
 			return usageError(stderr, "growth", err)
 		}
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := stopContext()
 	defer stop()
 	interactive := isTerminal(stderr)
 	var labels []string
@@ -94,14 +82,14 @@ func runGrowth(args []string, stdout, stderr io.Writer) int {
 		labels = append(labels, s.Label())
 	}
 	fmt.Fprintf(stdout, "cabacheck growth: tasks %s; series %s; %d worker(s); budget per run: %s\n",
-		joinInts(tasks), strings.Join(labels, ", "), *workers, budget.describe())
+		joinInts(tasks), strings.Join(labels, ", "), wf.n, describeBudget(budget, 0))
 
 	var bar *progressbar.ProgressBar
 	var lastLine time.Time
 	var skipped []string
 	sw := growth.Sweep{
-		Tasks: tasks, Series: series, Workers: *workers, Context: ctx,
-		Budget: growth.Budget{MaxStates: budget.maxStates, MaxTime: budget.maxTime, MaxMemory: budget.maxMemory},
+		Tasks: tasks, Series: series, Workers: wf.n, Context: ctx,
+		Budget: budget,
 		Before: func(s growth.Series, n int, p *growth.Prediction) {
 			fmt.Fprintln(stdout, describePrediction(s, n, p, budget))
 			lastLine = time.Now()
@@ -161,7 +149,7 @@ func runGrowth(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case res.Interrupted:
 		fmt.Fprintln(stdout, "Interrupted: the files hold the runs made so far.")
-		return exitInterrupted
+		return exitStopped
 	case slices.ContainsFunc(res.Runs, func(r *growth.Run) bool { return r.Budget != "" }):
 		return exitBudget
 	}
@@ -223,16 +211,12 @@ func parseTaskList(s string) ([]int, error) {
 	return slices.Compact(out), nil
 }
 
-func parseSeries(revs string, actions []string, eachAction, symmetry bool) ([]growth.Series, error) {
+func parseSeries(revisions []linux.Revision, actions []string, eachAction, symmetry bool) ([]growth.Series, error) {
 	var out []growth.Series
 	add := func(s growth.Series) {
 		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
-	}
-	revisions, err := linux.ParseRevisions(revs)
-	if err != nil {
-		return nil, fmt.Errorf("--revision: %w", err)
 	}
 	for _, rev := range revisions {
 		for _, a := range actions {
@@ -252,7 +236,7 @@ func parseSeries(revs string, actions []string, eachAction, symmetry bool) ([]gr
 	return out, nil
 }
 
-func describePrediction(s growth.Series, n int, p *growth.Prediction, b budget) string {
+func describePrediction(s growth.Series, n int, p *growth.Prediction, b check.Budget) string {
 	head := fmt.Sprintf("tasks %d %s:", n, s.Label())
 	if p == nil {
 		return head + " no prediction (needs two complete smaller bounds)"
@@ -260,13 +244,13 @@ func describePrediction(s growth.Series, n int, p *growth.Prediction, b budget) 
 	line := fmt.Sprintf("%s predicted %s states, depth %d, %s (CPU %s), peak heap %s (from tasks %s)", head,
 		approx(p.Distinct), p.Depth, seconds(p.Seconds), seconds(p.CPUSeconds), bytesString(p.PeakHeapBytes), joinInts(p.From))
 	var over []string
-	if b.maxStates > 0 && p.Distinct > float64(b.maxStates) {
+	if b.MaxStates > 0 && p.Distinct > float64(b.MaxStates) {
 		over = append(over, "--max-states")
 	}
-	if b.maxTime > 0 && p.Seconds > b.maxTime.Seconds() {
+	if b.MaxTime > 0 && p.Seconds > b.MaxTime.Seconds() {
 		over = append(over, "--max-time")
 	}
-	if b.maxMemory > 0 && p.PeakHeapBytes > float64(b.maxMemory) {
+	if b.MaxMemory > 0 && p.PeakHeapBytes > float64(b.MaxMemory) {
 		over = append(over, "--max-memory")
 	}
 	if len(over) > 0 {

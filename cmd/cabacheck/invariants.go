@@ -5,17 +5,29 @@ import (
 	"io"
 
 	"cabacheck/invariants"
+	"cabacheck/spec/linux"
 )
 
 func runInvariants(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("invariants")
-	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
+	if c := parseCommand(fs, args, stdout, stderr, 0); c >= 0 {
 		return c
 	}
-	fmt.Fprintf(stdout, "%-22s %-7s %s\n", "NAME", "GROUP", "DESCRIPTION")
-	for _, inv := range invariants.All() {
-		fmt.Fprintf(stdout, "%-22s %-7s %s\n", inv.Name, inv.Group, inv.Description)
+	list := invariants.List()
+	width := 0
+	for _, inv := range list {
+		width = max(width, len(inv.Name))
 	}
-	fmt.Fprintln(stdout, "\nGroups: sanity (kernel facts; a failure means the model is wrong), caba (the patch's claims), all.")
+	fmt.Fprintf(stdout, "%-*s %-7s %s\n", width, "NAME", "GROUP", "DESCRIPTION")
+	for _, inv := range list {
+		fmt.Fprintf(stdout, "%-*s %-7s %s\n", width, inv.Name, inv.Group, inv.Description)
+	}
+	fmt.Fprintln(stdout, "\nGroups: sanity (kernel facts; a failure means the model is wrong), caba (the patch's claims),")
+	fmt.Fprintln(stdout, "all (sanity and caba: every invariant of the model), derived (checks the findings use; some depend on the revision).")
+	fmt.Fprintln(stdout, "\nRevisions (the registry; 'alive' names the CabaClosest reading each was written for):")
+	for _, r := range linux.Revisions() {
+		d := r.Def()
+		fmt.Fprintf(stdout, "  %-8s %s; intends %s\n", d.Name, d.Description, invariants.IntendedReading(r))
+	}
 	return exitOK
 }

@@ -3,12 +3,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/pflag"
 
@@ -21,6 +24,7 @@ const (
 	exitViolation = 1 // an invariant is violated (or a scenario expectation failed)
 	exitUsage     = 2 // bad usage or input
 	exitBudget    = 3 // a --max-states/--max-time/--max-memory budget stopped the run
+	exitStopped   = 4 // interrupted (SIGINT, SIGTERM): the partial report is printed
 )
 
 // exitCodeFor is a search's exit code: a violation wins over a budget stop.
@@ -30,6 +34,8 @@ func exitCodeFor(res explorer.Result) int {
 		return exitViolation
 	case res.Budget != "":
 		return exitBudget
+	case res.StopReason == "interrupted":
+		return exitStopped
 	}
 	return exitOK
 }
@@ -112,4 +118,19 @@ func usageError(stderr io.Writer, cmd string, err error) int {
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	fmt.Fprintf(stderr, "cabacheck %s: %s\n", cmd, msg)
 	return exitUsage
+}
+
+// interruptedCode is exitStopped when ctx was cancelled by a signal, else exitOK.
+func interruptedCode(ctx context.Context) int {
+	if ctx.Err() != nil {
+		return exitStopped
+	}
+	return exitOK
+}
+
+// stopContext is the one signal path: SIGINT and SIGTERM cancel the
+// returned context, and the running search stops cleanly at its last
+// committed level, prints its partial report and exits with exitStopped.
+func stopContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
 
 	"cabacheck/findings"
-	"cabacheck/spec/linux"
 )
 
 // Past five tasks a complete exploration takes hundreds of millions of
@@ -25,46 +21,20 @@ const (
 
 func runMatrix(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("matrix")
-	tasks := fs.Int("tasks", 5, "task budget, init included")
-	revList := fs.String("revision", "seed,v3,v4,fixed", "revisions to check, comma-separated")
-	acts := fs.String("actions", "default", "optional actions: "+linux.ActionNames()+" (or all, default, none)")
+	mf := addModelFlags(fs, "all", "default")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the Markdown table")
-	workers := fs.Int("workers", defaultWorkers(), "worker goroutines (results do not depend on it)")
-	maxDepth := fs.Int("max-depth", 0, "stop each exploration after this many BFS levels (0: no limit)")
-	bf := addBudgetFlags(fs)
-	if c := parseFlags(fs, args, stdout, stderr); c >= 0 {
+	wf := addWorkersFlag(fs)
+	bf := addBudgetFlags(fs, true)
+	if c := parseCommand(fs, args, stdout, stderr, 0, mf, wf, bf); c >= 0 {
 		return c
 	}
-	if fs.NArg() > 0 {
-		return usageError(stderr, "matrix", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
-	}
-	revs, err := linux.ParseRevisions(*revList)
-	if err != nil {
-		return usageError(stderr, "matrix", err)
-	}
-	actions, err := linux.ParseActions(*acts)
-	if err != nil {
-		return usageError(stderr, "matrix", fmt.Errorf("--actions: %w", err))
-	}
-	if err := (linux.Options{Tasks: *tasks, Actions: actions}).Validate(); err != nil {
-		return usageError(stderr, "matrix", err)
-	}
-	if *workers < 1 || *workers > 256 {
-		return usageError(stderr, "matrix", fmt.Errorf("--workers %d is outside 1..256", *workers))
-	}
-	if *maxDepth < 0 {
-		return usageError(stderr, "matrix", fmt.Errorf("--max-depth must not be negative"))
-	}
-	bud, err := bf.parse()
-	if err != nil {
-		return usageError(stderr, "matrix", err)
-	}
-	budget := findings.Budget{MaxStates: bud.maxStates, MaxDepth: *maxDepth, MaxTime: bud.maxTime, MaxMemory: bud.maxMemory}
-	if *tasks >= 6 && !fs.Changed("max-states") && !fs.Changed("max-time") && !fs.Changed("max-memory") && !fs.Changed("max-depth") {
+	revs, actions, tasks := mf.revs, mf.opt.Actions, &mf.opt.Tasks
+	budget := findings.Budget{MaxStates: bf.budget.MaxStates, MaxDepth: bf.maxDepth, MaxTime: bf.budget.MaxTime, MaxMemory: bf.budget.MaxMemory}
+	if *tasks >= 6 && !bf.given() {
 		budget.MaxDepth, budget.MaxMemory = defaultLargeDepth, defaultLargeMemory
 		fmt.Fprintf(stderr, "cabacheck matrix: %d tasks and no budget flag: exploring each revision to depth %d within a 10GiB heap (give --max-depth, --max-states, --max-time or --max-memory to change it)\n", *tasks, defaultLargeDepth)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := stopContext()
 	defer stop()
 	progress := func(e *findings.Exploration) {
 		var bad []string
@@ -80,7 +50,7 @@ func runMatrix(args []string, stdout, stderr io.Writer) int {
 			e.Revision, commas(e.Distinct), e.Depth, e.StopReason, e.Seconds, strings.Join(bad, ", "))
 	}
 	m, err := findings.RunMatrix(findings.MatrixConfig{Tasks: *tasks, Actions: actions, Revisions: revs, Budget: budget},
-		findings.RunConfig{Workers: *workers, Context: ctx}, progress)
+		findings.RunConfig{Workers: wf.n, Context: ctx}, progress)
 	if err != nil {
 		fmt.Fprintf(stderr, "cabacheck matrix: %v\n", err)
 		return exitUsage
@@ -92,8 +62,8 @@ func runMatrix(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "cabacheck matrix: %v\n", err)
 			return exitUsage
 		}
-		return exitOK
+		return interruptedCode(ctx)
 	}
 	fmt.Fprint(stdout, m.Markdown())
-	return exitOK
+	return interruptedCode(ctx)
 }

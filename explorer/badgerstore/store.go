@@ -270,6 +270,16 @@ func visitedPrefix(fp uint64) []byte {
 	return []byte{visitedTag, byte(fp >> 56), byte(fp>>48) & (0xFF << (16 - bucketBits) & 0xFF)}
 }
 
+// bucketKey is the first visited key of bucket b (the top bucketBits bits
+// of its fingerprints); keyBucket is the bucket of a visited key.
+func bucketKey(b int) []byte {
+	return visitedPrefix(uint64(b) << (64 - bucketBits))
+}
+
+func keyBucket(k []byte) int {
+	return int(binary.BigEndian.Uint16(k[1:])) >> (16 - bucketBits)
+}
+
 func recordKey(first uint32) []byte {
 	k := []byte{indexTag, 0, 0, 0, 0}
 	binary.BigEndian.PutUint32(k[1:], first)
@@ -286,16 +296,22 @@ func (s *Store) Insert(fp uint64) bool {
 
 func (s *Store) Len() uint64 { return s.committed + s.pending.Len() }
 
-// Range calls fn for every committed and pending fingerprint.
-func (s *Store) Range(fn func(uint64)) {
+// AppendShard appends the committed and pending fingerprints of shard sh:
+// from the exact filter while it is in use, otherwise from the visited keys
+// of the committed levels on disk.
+func (s *Store) AppendShard(dst []uint64, sh int) ([]uint64, error) {
 	if s.filter == nil {
-		s.exact.Range(fn)
+		dst = s.exact.AppendShard(dst, sh)
 	} else {
-		s.db.View(func(txn *badger.Txn) error {
-			return s.scanVisited(txn, func(fp uint64, _ uint32) { fn(fp) })
+		const per = 1 << (bucketBits - shardBits) // buckets per shard
+		err := s.db.View(func(txn *badger.Txn) error {
+			return s.scanBuckets(txn, sh*per, (sh+1)*per, func(fp uint64, _ uint32) { dst = append(dst, fp) })
 		})
+		if err != nil {
+			return dst, fmt.Errorf("store in %s: %w: visited keys of shard %d: %v", s.opt.Dir, ErrDamaged, sh, err)
+		}
 	}
-	s.pending.Range(fn)
+	return s.pending.AppendShard(dst, sh), nil
 }
 
 // Bytes is the memory of the in-memory filter and the level's pending set.
@@ -432,17 +448,27 @@ func (s *Store) maybeSpillFilter() error {
 	return nil
 }
 
+// scanVisited calls fn for every entry of the visited keys of committed levels.
 func (s *Store) scanVisited(txn *badger.Txn, fn func(fp uint64, idx uint32)) error {
+	return s.scanBuckets(txn, 0, 1<<bucketBits, fn)
+}
+
+// scanBuckets calls fn for every entry of the visited keys of committed
+// levels in buckets lo..hi-1.
+func (s *Store) scanBuckets(txn *badger.Txn, lo, hi int, fn func(fp uint64, idx uint32)) error {
 	io := badger.DefaultIteratorOptions
 	io.Prefix = []byte{visitedTag}
 	io.PrefetchSize = 256
 	it := txn.NewIterator(io)
 	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
+	for it.Seek(bucketKey(lo)); it.Valid(); it.Next() {
 		item := it.Item()
 		k := item.Key()
 		if len(k) != visitedKeyLen {
 			return fmt.Errorf("%w: visited key of %d bytes", ErrDamaged, len(k))
+		}
+		if keyBucket(k) >= hi {
+			break
 		}
 		if int(binary.BigEndian.Uint32(k[3:])) > s.level {
 			continue

@@ -103,6 +103,30 @@ func TestSameAsMemory(t *testing.T) {
 	}
 }
 
+// The collision estimate from the Badger store's fingerprints (in memory,
+// then from disk past the budget) equals the memory store's.
+func TestCollisionEstimate(t *testing.T) {
+	m := linuxModel(4, linux.V3)
+	ref, err := explorer.Run(m, explorer.Config{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.Result.CollisionActual == 0 {
+		t.Fatal("no estimate from the memory store")
+	}
+	for _, budget := range []uint64{0, 1} {
+		st := open(t, t.TempDir(), m.Name(), false, budget)
+		s, err := explorer.Run(m, explorer.Config{Workers: 3, Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Result.CollisionActual != ref.Result.CollisionActual {
+			t.Errorf("budget %d: estimate %g, memory store %g", budget, s.Result.CollisionActual, ref.Result.CollisionActual)
+		}
+		st.Close()
+	}
+}
+
 // A search stopped after some levels and resumed ends with the counts of an
 // uninterrupted one.
 func TestResume(t *testing.T) {

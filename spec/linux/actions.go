@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"cabacheck/spec"
+	"cabacheck/state"
 )
 
 // Action kinds, in the order successors are generated for each acting task.
@@ -24,16 +25,83 @@ const (
 	numKinds
 )
 
-var kindNames = [...]string{
-	KFork: "Fork", KForkParent: "ForkParent", KClone: "Clone", KSetSubreaper: "SetSubreaper",
-	KIgnoreSigchld: "IgnoreSigchld", KExitBegin: "ExitBegin", KExitNotify: "ExitNotify",
-	KReap: "Reap", KRelease: "Release", KExecBegin: "ExecBegin", KExecSwap: "ExecSwap",
+// param says what an action's second parameter is.
+type param uint8
+
+const (
+	paramNone  param = iota // Name(t)
+	paramOnOff              // Name(t, on|off)
+	paramTask               // Name(t, u)
+)
+
+// actionDef is everything the model knows of one action kind: Step's
+// dispatch, the generator's enumeration, FormatAction and ParseAction all
+// follow the table below. Adding an action is one entry plus its step
+// function (docs/architecture.md).
+type actionDef struct {
+	name  string
+	set   ActionSet    // the optional action set that enables it; 0: always enabled
+	actor state.Status // the generator tries it for tasks in this status
+	param param
+	// step applies the action (parameters t and b) to s into d and reports
+	// whether it was enabled; d is canonicalised by Step.
+	step func(m *Model, s *state.State, t, b uint8, d *state.State) bool
+	// values lists the second parameter's values the generator tries for
+	// actor t (nil: the one value 0); it returns how many it wrote.
+	values func(s *state.State, t uint8, out *[state.Slots]uint8) int
+}
+
+var actionDefs = [numKinds]actionDef{
+	KFork: {name: "Fork", actor: state.Running,
+		step: func(m *Model, s *state.State, t, _ uint8, d *state.State) bool { return m.fork(s, t, d, false) }},
+	KForkParent: {name: "ForkParent", set: CloneParent, actor: state.Running,
+		step: func(m *Model, s *state.State, t, _ uint8, d *state.State) bool { return m.fork(s, t, d, true) }},
+	KClone: {name: "Clone", set: Threads, actor: state.Running,
+		step: func(m *Model, s *state.State, t, _ uint8, d *state.State) bool { return m.clone(s, t, d) }},
+	KSetSubreaper: {name: "SetSubreaper", set: Subreaper, actor: state.Running, param: paramOnOff,
+		step: func(_ *Model, s *state.State, t, b uint8, d *state.State) bool { return b <= 1 && setSubreaper(s, t, b == 1, d) },
+		values: func(s *state.State, t uint8, out *[state.Slots]uint8) int {
+			out[0] = 1 // the flip of the group's current flag
+			if s.Sub[s.Tg[t]] {
+				out[0] = 0
+			}
+			return 1
+		}},
+	KIgnoreSigchld: {name: "IgnoreSigchld", set: IgnoreSigchld, actor: state.Running,
+		step: func(_ *Model, s *state.State, t, _ uint8, d *state.State) bool { return ignoreSigchld(s, t, d) }},
+	KExitBegin: {name: "ExitBegin", actor: state.Running,
+		step: func(_ *Model, s *state.State, t, _ uint8, d *state.State) bool { return exitBegin(s, t, d) }},
+	KExitNotify: {name: "ExitNotify", actor: state.Exiting,
+		step: func(m *Model, s *state.State, t, _ uint8, d *state.State) bool { return m.exitNotify(s, t, d) }},
+	KReap: {name: "Reap", actor: state.Running, param: paramTask,
+		step: func(_ *Model, s *state.State, t, b uint8, d *state.State) bool {
+			return b >= 1 && b <= s.N && reap(s, t, b, d)
+		},
+		values: func(s *state.State, t uint8, out *[state.Slots]uint8) int {
+			n := 0
+			if s.Exec[s.Tg[t]] != state.None {
+				return 0
+			}
+			for c := uint8(1); c <= s.N; c++ {
+				if s.St[c] == state.Zombie {
+					out[n] = c
+					n++
+				}
+			}
+			return n
+		}},
+	KRelease: {name: "Release", actor: state.Dead,
+		step: func(m *Model, s *state.State, t, _ uint8, d *state.State) bool { return m.release(s, t, d) }},
+	KExecBegin: {name: "ExecBegin", set: Exec, actor: state.Running,
+		step: func(_ *Model, s *state.State, t, _ uint8, d *state.State) bool { return execBegin(s, t, d) }},
+	KExecSwap: {name: "ExecSwap", set: Exec, actor: state.Running,
+		step: func(m *Model, s *state.State, t, _ uint8, d *state.State) bool { return m.execSwap(s, t, d) }},
 }
 
 // KindName returns the name of an action kind.
 func KindName(k uint8) string {
 	if k > 0 && k < numKinds {
-		return kindNames[k]
+		return actionDefs[k].name
 	}
 	return fmt.Sprintf("Kind%d", k)
 }
@@ -43,17 +111,22 @@ func Act(kind, a, b uint8) spec.Action { return spec.MakeAction(kind, a, b) }
 
 // FormatAction renders a as in docs/model.md: Fork(2), SetSubreaper(2, on), Reap(1, 3).
 func FormatAction(a spec.Action) string {
-	switch a.Kind() {
-	case KSetSubreaper:
+	k := a.Kind()
+	p := paramNone
+	if k > 0 && k < numKinds {
+		p = actionDefs[k].param
+	}
+	switch p {
+	case paramOnOff:
 		on := "off"
 		if a.B() != 0 {
 			on = "on"
 		}
-		return fmt.Sprintf("SetSubreaper(%d, %s)", a.A(), on)
-	case KReap:
-		return fmt.Sprintf("Reap(%d, %d)", a.A(), a.B())
+		return fmt.Sprintf("%s(%d, %s)", KindName(k), a.A(), on)
+	case paramTask:
+		return fmt.Sprintf("%s(%d, %d)", KindName(k), a.A(), a.B())
 	}
-	return fmt.Sprintf("%s(%d)", KindName(a.Kind()), a.A())
+	return fmt.Sprintf("%s(%d)", KindName(k), a.A())
 }
 
 // ParseAction parses the output of FormatAction (spaces are optional).
@@ -66,30 +139,31 @@ func ParseAction(s string) (spec.Action, error) {
 	name, args := t[:open], strings.Split(t[open+1:len(t)-1], ",")
 	kind := uint8(0)
 	for k := uint8(1); k < numKinds; k++ {
-		if strings.EqualFold(kindNames[k], name) {
+		if strings.EqualFold(actionDefs[k].name, name) {
 			kind = k
 		}
 	}
 	if kind == 0 {
 		return 0, fmt.Errorf("action %q: unknown action %q", s, name)
 	}
+	def := &actionDefs[kind]
 	want := 1
-	if kind == KSetSubreaper || kind == KReap {
+	if def.param != paramNone {
 		want = 2
 	}
 	if len(args) != want {
-		return 0, fmt.Errorf("action %q: %s takes %d argument(s)", s, kindNames[kind], want)
+		return 0, fmt.Errorf("action %q: %s takes %d argument(s)", s, def.name, want)
 	}
 	var v [2]uint8
 	for i, a := range args {
-		if kind == KSetSubreaper && i == 1 {
+		if def.param == paramOnOff && i == 1 {
 			switch strings.ToLower(a) {
 			case "on", "1", "true":
 				v[1] = 1
 			case "off", "0", "false":
 				v[1] = 0
 			default:
-				return 0, fmt.Errorf("action %q: SetSubreaper wants on or off", s)
+				return 0, fmt.Errorf("action %q: %s wants on or off", s, def.name)
 			}
 			continue
 		}

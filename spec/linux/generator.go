@@ -14,6 +14,7 @@ type generator struct {
 	m        *Model
 	src, dst state.State
 	out      []byte
+	vals     [state.Slots]uint8 // second-parameter values of one kind
 }
 
 // Successors enumerates enabled actions task by task (ascending), and for each
@@ -31,33 +32,26 @@ func (g *generator) Successors(b []byte, emit func(spec.Action, []byte)) {
 			emit(a, g.out)
 		}
 	}
-	n := src.N
-	for t := uint8(1); t <= n; t++ {
-		switch src.St[t] {
-		case state.Running:
-			try(Act(KFork, t, 0))
-			try(Act(KForkParent, t, 0))
-			try(Act(KClone, t, 0))
-			on := uint8(1)
-			if src.Sub[src.Tg[t]] {
-				on = 0
+	for t := uint8(1); t <= src.N; t++ {
+		for _, k := range kindsFor[src.St[t]] {
+			def := &actionDefs[k]
+			if def.values == nil {
+				try(Act(k, t, 0))
+				continue
 			}
-			try(Act(KSetSubreaper, t, on))
-			try(Act(KIgnoreSigchld, t, 0))
-			try(Act(KExitBegin, t, 0))
-			if src.Exec[src.Tg[t]] == state.None {
-				for c := uint8(1); c <= n; c++ {
-					if src.St[c] == state.Zombie {
-						try(Act(KReap, t, c))
-					}
-				}
+			for _, b := range g.vals[:def.values(src, t, &g.vals)] {
+				try(Act(k, t, b))
 			}
-			try(Act(KExecBegin, t, 0))
-			try(Act(KExecSwap, t, 0))
-		case state.Exiting:
-			try(Act(KExitNotify, t, 0))
-		case state.Dead:
-			try(Act(KRelease, t, 0))
 		}
 	}
 }
+
+// kindsFor lists, per status of the acting task, the action kinds the
+// generator tries, in kind order.
+var kindsFor = func() (out [state.Released + 1][]uint8) {
+	for k := uint8(1); k < numKinds; k++ {
+		st := actionDefs[k].actor
+		out[st] = append(out[st], k)
+	}
+	return out
+}()

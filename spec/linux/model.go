@@ -81,31 +81,15 @@ func (m *Model) Step(src *state.State, a spec.Action, dst *state.State) bool {
 	if t == 0 || t > src.N {
 		return false
 	}
-	var ok bool
-	switch a.Kind() {
-	case KFork:
-		ok = m.fork(src, t, dst, false)
-	case KForkParent:
-		ok = m.opt.Actions&CloneParent != 0 && m.fork(src, t, dst, true)
-	case KClone:
-		ok = m.opt.Actions&Threads != 0 && m.clone(src, t, dst)
-	case KSetSubreaper:
-		ok = m.opt.Actions&Subreaper != 0 && b <= 1 && setSubreaper(src, t, b == 1, dst)
-	case KIgnoreSigchld:
-		ok = m.opt.Actions&IgnoreSigchld != 0 && ignoreSigchld(src, t, dst)
-	case KExitBegin:
-		ok = exitBegin(src, t, dst)
-	case KExitNotify:
-		ok = m.exitNotify(src, t, dst)
-	case KReap:
-		ok = b >= 1 && b <= src.N && reap(src, t, b, dst)
-	case KRelease:
-		ok = m.release(src, t, dst)
-	case KExecBegin:
-		ok = m.opt.Actions&Exec != 0 && execBegin(src, t, dst)
-	case KExecSwap:
-		ok = m.opt.Actions&Exec != 0 && m.execSwap(src, t, dst)
+	k := a.Kind()
+	if k == 0 || k >= numKinds {
+		return false
 	}
+	def := &actionDefs[k]
+	if def.set != 0 && m.opt.Actions&def.set == 0 {
+		return false
+	}
+	ok := def.step(m, src, t, b, dst)
 	if ok {
 		dst.Canonicalize()
 	}
@@ -392,6 +376,15 @@ func forgetCaba(s *state.State, x uint8) {
 	moveCabds(s, x, to)
 }
 
+// freedList reports whether leader p's cabd link sits on the cabds list of
+// a released task. No built-in revision reaches that without an earlier
+// use-after-free (each hands a task's CABDs on before it is freed); a
+// revision that hands off at exit_notify by forget_caba's rule does.
+func freedList(s *state.State, p uint8) bool {
+	c := s.CabdOf[p]
+	return c != state.None && c != 0 && !s.St[c].Hashed()
+}
+
 // reap is Reap(w, c): a running thread w claims zombie c, a child of any
 // thread of w's group, whose group is empty (wait_task_zombie's cmpxchg).
 func reap(s *state.State, w, c uint8, d *state.State) bool {
@@ -419,6 +412,9 @@ func (m *Model) release(s *state.State, x uint8, d *state.State) bool {
 		m.handOff(d, x)
 	}
 	if leader {
+		if freedList(d, x) {
+			d.Corrupt = true // __unhash_process's list_del_init(&p->cabd) writes to the freed list head
+		}
 		d.CabdOf[x] = state.None
 	}
 	d.St[x] = state.Released
@@ -469,6 +465,9 @@ func (m *Model) execSwap(s *state.State, t uint8, d *state.State) bool {
 		}
 	}
 	*d = *s
+	if freedList(s, l) {
+		d.Corrupt = true // list_replace_init(&leader->cabd, &tsk->cabd) writes to the freed list head
+	}
 	d.Leader[g] = t
 	d.CabdOf[t] = s.CabdOf[l]
 	d.CabdOf[l] = state.None
@@ -477,4 +476,9 @@ func (m *Model) execSwap(s *state.State, t uint8, d *state.State) bool {
 		d.Caba[t] = s.Caba[l]
 	}
 	return true
+}
+
+// Describe is the model's one-line description for report headers.
+func (m *Model) Describe() string {
+	return fmt.Sprintf("linux task model, revision %s, %d tasks, actions %s", m.opt.Revision, m.opt.Tasks, m.opt.Actions)
 }

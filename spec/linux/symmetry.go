@@ -111,3 +111,8 @@ func (m *SymmetricModel) Concrete(actions []spec.Action) ([]spec.Action, error) 
 	}
 	return out, nil
 }
+
+var _ spec.Reduced = (*SymmetricModel)(nil)
+
+// Symmetric returns the model's exact symmetry reduction.
+func (m *Model) Symmetric() (spec.Reduced, error) { return NewSymmetric(m.opt) }

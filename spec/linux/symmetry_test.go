@@ -97,7 +97,10 @@ func TestSymmetryCanonicalInvariant(t *testing.T) {
 	cur := m.InitialStates()[0]
 	checked := 0
 	for i := uint32(0); uint64(i) < s.Result.Distinct; i += 97 {
-		_, acts := s.Path(i)
+		_, acts, err := s.Path(i)
+		if err != nil {
+			t.Fatal(err)
+		}
 		c := append([]byte(nil), cur...)
 		out := make([]byte, len(c))
 		for _, a := range acts {

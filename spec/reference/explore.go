@@ -13,6 +13,9 @@ type Result struct {
 // canonical states.
 type Packed [5]uint64
 
+// slotBits is the width of one packed slot.
+const slotBits = 3 + 4*6 + 3 + 4
+
 type packer struct {
 	w   Packed
 	pos uint
@@ -38,7 +41,9 @@ func (p *packer) get(bits uint) int {
 // Pack encodes s.
 func Pack(s *State) Packed {
 	var p packer
-	for i := 1; i <= MaxTasks; i++ {
+	// Unborn slots are a suffix (slots are taken in order) and pack to
+	// zero bits, so they are skipped; the corrupt bit has a fixed place.
+	for i := 1; i <= MaxTasks && s.St[i] != Unborn; i++ {
 		p.put(int(s.St[i]), 3)
 		p.put(int(s.Tg[i]), 4)
 		p.put(int(s.Parent[i]), 4)
@@ -51,6 +56,7 @@ func Pack(s *State) Packed {
 		p.put(b2i(s.Ign[i]), 1)
 		p.put(int(s.Exec[i]), 4)
 	}
+	p.pos = slotBits * MaxTasks
 	p.put(b2i(s.Corrupt), 1)
 	return p.w
 }
@@ -133,9 +139,19 @@ func (b *bfs) trace(idx int) []string {
 	return t
 }
 
-// Explore runs a full BFS and returns its counts.
+// Explore runs a full BFS and returns its counts, for a revision of the
+// built-in table.
 func Explore(tasks int, revision string, actions []string) Result {
-	m := NewModel(tasks, revision, actions)
+	return NewModel(tasks, revision, actions).Explore()
+}
+
+// ExploreRev is Explore for a revision given by its choices.
+func ExploreRev(tasks int, rev Revision, actions []string) Result {
+	return NewModelRev(tasks, rev, actions).Explore()
+}
+
+// Explore runs a full BFS and returns its counts.
+func (m *Model) Explore() Result {
 	var r Result
 	b := m.search(false, func(s *State, idx int) bool {
 		if s.Corrupt {
@@ -167,7 +183,18 @@ func Check(tasks int, revision string, actions []string, invariant string) (viol
 // CheckTrace is Check returning the action labels of a shortest violating
 // trace (the first one found in the fixed successor order).
 func CheckTrace(tasks int, revision string, actions []string, invariant string) (violated bool, trace []string) {
-	m := NewModel(tasks, revision, actions)
+	return NewModel(tasks, revision, actions).CheckTrace(invariant)
+}
+
+// CheckTraceRev is CheckTrace for a revision given by its choices.
+func CheckTraceRev(tasks int, rev Revision, actions []string, invariant string) (violated bool, trace []string) {
+	return NewModelRev(tasks, rev, actions).CheckTrace(invariant)
+}
+
+// CheckTrace returns whether some reachable state violates the named
+// invariant and the action labels of a shortest trace to the first such
+// state found in the fixed successor order.
+func (m *Model) CheckTrace(invariant string) (violated bool, trace []string) {
 	found := -1
 	b := m.search(true, func(s *State, idx int) bool {
 		if !m.Holds(s, invariant) {
@@ -180,4 +207,25 @@ func CheckTrace(tasks int, revision string, actions []string, invariant string) 
 		return false, nil
 	}
 	return true, b.trace(found)
+}
+
+// Shortest explores the whole state space once and returns, for each of the
+// named invariants that some reachable state violates, a shortest trace to
+// the first violating state found (the same trace CheckTrace returns:
+// states are visited in BFS order). Invariants that hold are absent.
+func (m *Model) Shortest(invariants []string) map[string][]string {
+	first := map[string]int{}
+	b := m.search(true, func(s *State, idx int) bool {
+		for _, inv := range invariants {
+			if _, ok := first[inv]; !ok && !m.Holds(s, inv) {
+				first[inv] = idx
+			}
+		}
+		return false
+	})
+	out := make(map[string][]string, len(first))
+	for inv, idx := range first {
+		out[inv] = b.trace(idx)
+	}
+	return out
 }

@@ -2,6 +2,13 @@
 // the task model of docs/model.md (the contract in /work/shared/docs), used as
 // a differential-testing oracle. It favours literal transcription of model.md
 // over speed. Choices where model.md is open are listed in AMBIGUITIES.md.
+//
+// A revision of the CABA patch is a Revision: one value per choice point,
+// under the project's key and value names (revision.go), every combination
+// implemented. NewModel takes a revision of the built-in table by name
+// (seed, v3, v4, fixed), NewModelRev any Revision. The package imports
+// nothing of the project; spec/reference/differential compares it with
+// spec/linux.
 package reference
 
 import (
@@ -57,8 +64,8 @@ type State struct {
 
 // Model fixes the parameters of one exploration.
 type Model struct {
-	N        int    // task budget, init included (slots 1..N)
-	Revision string // "seed", "v3", "v4"
+	N        int      // task budget, init included (slots 1..N)
+	Revision Revision // the CABA overlay (revision.go)
 
 	Threads       bool // Clone
 	CloneParent   bool // ForkParent
@@ -82,17 +89,26 @@ var DefaultActions = []string{ActThreads, ActCloneParent, ActExec, ActSubreaper}
 // AllActions is every optional action.
 var AllActions = []string{ActThreads, ActCloneParent, ActExec, ActSubreaper, ActIgnoreSigchld}
 
-// NewModel builds a model; it panics on a bad parameter.
+// NewModel builds a model for a revision of the built-in table (seed, v3,
+// v4, fixed); it panics on a bad parameter.
 func NewModel(tasks int, revision string, actions []string) *Model {
+	rev, ok := Builtin(revision)
+	if !ok {
+		panic(fmt.Sprintf("reference: unknown revision %q (built in: %s)", revision, strings.Join(BuiltinNames(), ", ")))
+	}
+	return NewModelRev(tasks, rev, actions)
+}
+
+// NewModelRev builds a model for a revision given by its choices; it panics
+// on a bad parameter.
+func NewModelRev(tasks int, rev Revision, actions []string) *Model {
 	if tasks < 1 || tasks > MaxTasks {
 		panic(fmt.Sprintf("reference: tasks %d out of range 1..%d", tasks, MaxTasks))
 	}
-	switch revision {
-	case "seed", "v3", "v4":
-	default:
-		panic("reference: unknown revision " + revision)
+	if err := rev.Validate(); err != nil {
+		panic(err.Error())
 	}
-	m := &Model{N: tasks, Revision: revision}
+	m := &Model{N: tasks, Revision: rev}
 	for _, a := range actions {
 		switch a {
 		case ActThreads:
@@ -300,7 +316,7 @@ func (m *Model) Successors(s State) []Transition {
 	if s.Corrupt {
 		return nil
 	}
-	var out []Transition
+	out := make([]Transition, 0, 2*m.N)
 	add := func(k Kind, t, arg int, n State) {
 		out = append(out, Transition{Action{k, int8(t), int8(arg)}, Canon(n)})
 	}
@@ -409,7 +425,8 @@ func (m *Model) newProcess(s *State, t, parent, hasSubFrom, caba int) {
 	}
 }
 
-// Fork(t): plain fork; caba = t in every revision (seed: parent[n] = t).
+// Fork(t): plain fork. caba = t under both fork_caba values
+// (real-parent: parent[n], which is t; current: t).
 func (m *Model) fork(s State, t int) State {
 	m.newProcess(&s, t, t, int(s.Tg[t]), t)
 	return s
@@ -421,9 +438,9 @@ func (m *Model) forkParent(s State, t int) State {
 	if p == 0 {
 		panic("reference: ForkParent by a task whose parent is init_task")
 	}
-	caba := t
-	if m.Revision == "seed" {
-		caba = p
+	caba := t // fork_caba = current
+	if m.Revision.ForkCaba == RealParent {
+		caba = p // parent[n], the creator's parent
 	}
 	m.newProcess(&s, t, p, int(s.Tg[p]), caba)
 	return s
@@ -439,11 +456,13 @@ func (m *Model) clone(s State, t int) State {
 	s.Parent[n] = int8(p)
 	s.Born[n] = 0
 	s.CabdOf[n] = None
-	switch m.Revision {
-	case "seed", "v4":
+	switch m.Revision.ThreadCaba {
+	case RealParent: // parent[n] = parent[t]
 		s.Caba[n] = int8(p)
-	case "v3":
+	case Current:
 		s.Caba[n] = int8(t)
+	case LeaderCaba: // current->group_leader->caba
+		s.Caba[n] = s.Caba[s.Leader[g]]
 	}
 	return s
 }
@@ -518,8 +537,8 @@ func (m *Model) exitNotify(s State, t int) State {
 		}
 		// a Dead child is reparented but not notified
 	}
-	if m.Revision == "seed" {
-		m.handoffSeed(&s, t)
+	if m.Revision.HandOff == AtExitNotify {
+		m.handOff(&s, t)
 	}
 	switch {
 	case int(s.Leader[g]) == t && m.groupEmpty(&s, g):
@@ -554,46 +573,69 @@ func (m *Model) moveCabds(s *State, ps []int, nw int) {
 	}
 }
 
-// handoffSeed is the seed revision's hand-off at ExitNotify(t) (find_new_caba).
-// Done only when t's cabds list is non-empty, as in the patch.
-func (m *Model) handoffSeed(s *State, t int) {
-	ps := m.cabds(s, t)
+// handOff hands x's cabds on (hand_off decides the step that calls it,
+// new_caba the task they go to). Done only when x's cabds list is
+// non-empty, as in both patches (seed: list_empty(&father->cabds); v3:
+// forget_caba's early return).
+func (m *Model) handOff(s *State, x int) {
+	ps := m.cabds(s, x)
 	if len(ps) == 0 {
 		return
 	}
-	g := int(s.Tg[t])
-	nw := m.findAlive(s, g, t)
-	if nw == 0 {
-		c := int(s.Caba[t])
-		for steps := 0; ; steps++ {
-			if c == 0 {
-				nw = 0
-				break
-			}
-			if released(s, c) {
-				// a walk through a freed caba: the result is undefined, so
-				// the hand-off is abandoned (the rest of the step happens).
-				s.Corrupt = true
-				return
-			}
-			if int(s.Caba[c]) == c { // WARN_ON_ONCE(caba->caba == caba): stop
-				nw = c
-				break
-			}
-			if a := m.findAlive(s, int(s.Tg[c]), 0); a != 0 {
-				nw = a
-				break
-			}
-			if steps > MaxTasks {
-				panic("reference: cycle in the seed caba walk")
-			}
-			c = int(s.Caba[c])
+	var nw int
+	switch m.Revision.NewCaba {
+	case AliveThenChain:
+		var ok bool
+		if nw, ok = m.findNewCaba(s, x); !ok {
+			// a walk through a freed caba: the result is undefined, so
+			// the hand-off is abandoned (the rest of the step happens).
+			s.Corrupt = true
+			return
+		}
+	case Forget:
+		g := int(s.Tg[x])
+		if int(s.Leader[g]) == x {
+			nw = int(s.Caba[x])
+		} else {
+			nw = int(s.Leader[g])
 		}
 	}
 	if released(s, nw) {
-		s.Corrupt = true // splice onto a freed list (not reachable: nw is alive or a WARN stop)
+		// splice onto a freed list; the pointer rewrites of the cabds are
+		// still made (they write live tasks, before the splice).
+		s.Corrupt = true
 	}
 	m.moveCabds(s, ps, nw)
+}
+
+// findNewCaba is the seed's find_new_caba(x, find_alive_thread(x)): another
+// alive thread of x's group, else the walk c = caba[x], caba[c], ...: 0
+// stops with 0; a Released c is a use-after-free (ok = false); caba[c] == c
+// stops with c (WARN_ON_ONCE); the first c whose group has an alive thread
+// gives that thread.
+func (m *Model) findNewCaba(s *State, x int) (nw int, ok bool) {
+	if a := m.findAlive(s, int(s.Tg[x]), x); a != 0 {
+		return a, true
+	}
+	c := int(s.Caba[x])
+	for steps := 0; ; steps++ {
+		if c == 0 {
+			return 0, true
+		}
+		if released(s, c) {
+			return 0, false
+		}
+		if int(s.Caba[c]) == c {
+			return c, true
+		}
+		if a := m.findAlive(s, int(s.Tg[c]), 0); a != 0 {
+			return a, true
+		}
+		if steps > MaxTasks {
+			panic("reference: cycle in the caba walk")
+		}
+		c = int(s.Caba[c])
+	}
 }
 
 // canReap: Reap(w, c) guard (w's default guard is checked by the caller).
@@ -613,22 +655,8 @@ func (m *Model) canReap(s *State, w, c int) bool {
 func (m *Model) release(s State, x int) State {
 	g := int(s.Tg[x])
 	wasLeader := int(s.Leader[g]) == x
-	if m.Revision == "v3" || m.Revision == "v4" {
-		// forget_caba(x), only when x's cabds list is non-empty
-		if ps := m.cabds(&s, x); len(ps) > 0 {
-			var nw int
-			if wasLeader {
-				nw = int(s.Caba[x])
-			} else {
-				nw = int(s.Leader[g])
-			}
-			if released(&s, nw) {
-				// splice onto a freed list; the pointer rewrites of the
-				// cabds are still made (they write live tasks).
-				s.Corrupt = true
-			}
-			m.moveCabds(&s, ps, nw)
-		}
+	if m.Revision.HandOff == AtRelease {
+		m.handOff(&s, x) // first thing in __unhash_process (v3: forget_caba)
 	}
 	if wasLeader {
 		if released(&s, int(s.CabdOf[x])) {
@@ -682,6 +710,9 @@ func (m *Model) execSwap(s State, t int) State {
 	}
 	s.CabdOf[t] = s.CabdOf[l]
 	s.CabdOf[l] = None
+	if m.Revision.DeThread == LeaderCaba {
+		s.Caba[t] = s.Caba[l] // fixed: tsk->caba = leader->caba
+	}
 	s.St[l] = Dead
 	return s
 }

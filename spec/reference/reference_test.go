@@ -17,7 +17,7 @@ func run(t *testing.T, m *Model, labels []string, check func(step int, s State))
 		var err error
 		s, err = m.Step(s, l)
 		if err != nil {
-			t.Fatalf("%s step %d %s: %v\nstate:\n%s", m.Revision, i+1, l, err, m.Format(s))
+			t.Fatalf("%s step %d %s: %v\nstate:\n%s", m.Revision.Name, i+1, l, err, m.Format(s))
 		}
 		if check != nil {
 			check(i+1, s)
@@ -86,7 +86,7 @@ func TestExample1V3ThreadCabaDangles(t *testing.T) {
 
 // Example 2: seed, CLONE_PARENT loses the creator.
 func TestExample2SeedCloneParent(t *testing.T) {
-	for _, rev := range []string{"seed", "v3", "v4"} {
+	for _, rev := range BuiltinNames() {
 		m := NewModel(3, rev, DefaultActions)
 		s := run(t, m, []string{"Fork(1)", "ForkParent(2)"}, nil)
 		wantCaba := 2
@@ -143,7 +143,7 @@ func TestExample4Selftest(t *testing.T) {
 	steps := []string{"Fork(1)", "Fork(2)", "Fork(3)", "Fork(4)", "Fork(4)", "Fork(6)",
 		"SetSubreaper(2,on)", "ExitBegin(6)", "ExitNotify(6)", "Reap(4,6)", "Release(6)",
 		"SetSubreaper(2,off)", "ExitBegin(3)", "ExitNotify(3)", "Reap(2,3)", "Release(3)"}
-	for _, rev := range []string{"seed", "v3", "v4"} {
+	for _, rev := range BuiltinNames() {
 		m := NewModel(7, rev, DefaultActions)
 		s := run(t, m, steps, nil)
 		expect(t, rev, is(caba(s, 2), 1), is(caba(s, 4), 2), is(caba(s, 5), 4), is(caba(s, 7), 4),
@@ -162,7 +162,7 @@ func TestKernelSanity(t *testing.T) {
 		acts = DefaultActions
 	}
 	sanity := []string{"ParentHashed", "ThreadsShareParent", "OneLeaderPerGroup", "ExitedHaveNoChildren"}
-	for _, rev := range []string{"seed", "v3", "v4"} {
+	for _, rev := range BuiltinNames() {
 		m := NewModel(4, rev, acts)
 		m.search(false, func(s *State, idx int) bool {
 			for _, inv := range sanity {
@@ -189,7 +189,7 @@ func TestCountsTable(t *testing.T) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%-5s %-5s %-8s %10s %11s %5s %8s %6s\n", "tasks", "rev", "actions", "distinct", "generated", "depth", "corrupt", "secs")
 	for tasks := 2; tasks <= 5; tasks++ {
-		for _, rev := range []string{"seed", "v3", "v4"} {
+		for _, rev := range BuiltinNames() {
 			for _, set := range sets {
 				if tasks == 5 && set.name == "all" && os.Getenv("REFERENCE_ALL5") != "1" {
 					continue // tens of millions of states: minutes and >10 GiB
@@ -225,7 +225,7 @@ func TestShortestViolations(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("\n")
 	for _, j := range jobs {
-		for _, rev := range []string{"seed", "v3", "v4"} {
+		for _, rev := range BuiltinNames() {
 			start := time.Now()
 			v, tr := CheckTrace(j.tasks, rev, DefaultActions, j.inv)
 			if v {
@@ -249,4 +249,12 @@ func TestPackRoundTrip(t *testing.T) {
 		n++
 		return n > 200000
 	})
+}
+
+// BenchmarkExplore4All is the largest exploration of the differential
+// test's default bounds.
+func BenchmarkExplore4All(b *testing.B) {
+	for b.Loop() {
+		Explore(4, "fixed", AllActions)
+	}
 }

@@ -36,3 +36,8 @@ func Explain(s []byte) []string {
 	}
 	return why
 }
+
+var _ spec.Explainer = Checker{}
+
+// Explain implements spec.Explainer.
+func (Checker) Explain(invariant string, s []byte) []string { return Explain(s) }

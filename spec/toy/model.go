@@ -143,3 +143,6 @@ func (m *Model) FormatState(s []byte) string {
 	}
 	return b.String()
 }
+
+// Describe is the model's one-line description for report headers.
+func (m *Model) Describe() string { return fmt.Sprintf("standard benchmark model, MAXP=%d", m.slots) }

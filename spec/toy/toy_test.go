@@ -44,7 +44,10 @@ func TestGeneratorMatchesApply(t *testing.T) {
 	cur := m.InitialStates()[0]
 	out := make([]byte, m.StateSize())
 	for i := uint32(0); i < uint32(s.Result.Distinct); i += 7 {
-		_, acts := s.Path(i)
+		_, acts, err := s.Path(i)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, a := range acts {
 			if !m.Apply(cur, a, out) {
 				t.Fatalf("state %d: %s not enabled", i, m.FormatAction(a))

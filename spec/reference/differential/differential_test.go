@@ -1,0 +1,216 @@
+package differential_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"cabacheck/spec/linux"
+	"cabacheck/spec/reference"
+	"cabacheck/spec/reference/differential"
+)
+
+// define registers a revision given by choice names, as a revision file
+// would (through linux.Choices()).
+func define(name string, choices map[string]string) linux.Revision {
+	d := linux.RevisionDef{Name: name, Description: "differential test: " + name}
+	for _, c := range linux.Choices() {
+		v, ok := choices[c.Key]
+		if !ok {
+			panic("define " + name + ": no value for " + c.Key)
+		}
+		if err := c.Set(&d, v); err != nil {
+			panic(err)
+		}
+	}
+	return linux.Register(d)
+}
+
+// Two throwaway revisions that no posting made: each mixes the menu's values
+// across the seed / v3 / fixed lines.
+var (
+	// A thread takes its creator as caba, de_thread copies the leader's,
+	// and v3's forget rule runs at exit_notify time.
+	mixForgetAtExit = define("test-forget-at-exit", map[string]string{
+		"fork_caba": "current", "thread_caba": "current", "hand_off": "exit-notify", "new_caba": "forget",
+		"de_thread": "leader-caba", "nscaba": "tid", "alive": "notified",
+	})
+	// The seed's find_new_caba, run at release_task time, with the fix's
+	// thread rule and the seed's fork rule.
+	mixChainAtRelease = define("test-chain-at-release", map[string]string{
+		"fork_caba": "real-parent", "thread_caba": "leader-caba", "hand_off": "release", "new_caba": "alive-then-chain",
+		"de_thread": "keep", "nscaba": "tgid", "alive": "hashed",
+	})
+)
+
+// every registers each combination of the choices that shape the state
+// space (nscaba and alive do not), named test-all-N.
+var every = func() []linux.Revision {
+	var revs []linux.Revision
+	var rec func(i int, cur map[string]string)
+	keys := []string{"fork_caba", "thread_caba", "hand_off", "new_caba", "de_thread"}
+	rec = func(i int, cur map[string]string) {
+		if i == len(keys) {
+			c := map[string]string{"nscaba": "tid", "alive": "hashed"}
+			for k, v := range cur {
+				c[k] = v
+			}
+			revs = append(revs, define(fmt.Sprintf("test-all-%d", len(revs)), c))
+			return
+		}
+		for _, v := range reference.ChoiceValues[keys[i]] {
+			cur[keys[i]] = v
+			rec(i+1, cur)
+		}
+		delete(cur, keys[i])
+	}
+	rec(0, map[string]string{})
+	return revs
+}()
+
+func TestBuiltins(t *testing.T) {
+	if err := differential.CheckBuiltins(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A revision converted from the registry round-trips through the
+// reference's description, nscaba and alive included.
+func TestRevisionRoundTrip(t *testing.T) {
+	for _, rev := range linux.Revisions() {
+		r, err := differential.RevisionOf(rev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Name != rev.String() {
+			t.Errorf("%s: name %q", rev, r.Name)
+		}
+		back := linux.RevisionDef{Name: r.Name}
+		choices := r.Choices()
+		for _, c := range linux.Choices() {
+			if err := c.Set(&back, choices[c.Key]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d := rev.Def()
+		back.Description, back.Patch = d.Description, d.Patch
+		if back != *d {
+			t.Errorf("%s: round trip gives %+v, want %+v", rev, back, *d)
+		}
+	}
+}
+
+// The reference implements exactly the registry's menu: same keys, same
+// value names.
+func TestMenu(t *testing.T) {
+	var keys []string
+	for _, c := range linux.Choices() {
+		keys = append(keys, c.Key)
+		if got, want := strings.Join(reference.ChoiceValues[c.Key], ","), strings.Join(c.Values, ","); got != want {
+			t.Errorf("%s: reference values %s, registry %s", c.Key, got, want)
+		}
+	}
+	if got, want := strings.Join(reference.ChoiceKeys, ","), strings.Join(keys, ","); got != want {
+		t.Errorf("reference keys %s, registry %s", got, want)
+	}
+}
+
+// The two named mixes agree with the reference at 3 and 4 tasks: counts
+// for several action sets (every action only at 3 tasks: 4 tasks with
+// ignore-sigchld is 600,000 states, and with CABACHECK_LONG=1), and
+// shortest violations of every invariant at 4 tasks.
+func TestMixedRevisions(t *testing.T) {
+	long := os.Getenv("CABACHECK_LONG") == "1"
+	sets := []linux.ActionSet{linux.DefaultActions, linux.AllActions, linux.Threads | linux.Exec}
+	for _, rev := range []linux.Revision{mixForgetAtExit, mixChainAtRelease} {
+		for tasks := 3; tasks <= 4; tasks++ {
+			for _, set := range sets {
+				if tasks == 4 && set == linux.AllActions && !long {
+					continue
+				}
+				t.Run(fmt.Sprintf("%s/%d/%s", rev, tasks, set), func(t *testing.T) {
+					t.Parallel()
+					if err := differential.Compare(tasks, rev, set); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}
+		t.Run(fmt.Sprintf("%s/shortest", rev), func(t *testing.T) {
+			t.Parallel()
+			if err := differential.CompareShortest(4, rev, linux.DefaultActions); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// Every combination of the menu, state by state at 3 tasks (every action):
+// the same transition system and the same invariant verdicts in every
+// state. CABACHECK_LONG=1 adds counts and shortest violations at 4 tasks.
+func TestEveryCombination(t *testing.T) {
+	long := os.Getenv("CABACHECK_LONG") == "1"
+	for _, rev := range every {
+		t.Run(rev.String()+"="+describe(rev), func(t *testing.T) {
+			t.Parallel()
+			d, err := differential.Diff(3, rev, linux.AllActions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d != "" {
+				t.Error(d)
+			}
+			if !long {
+				return
+			}
+			if err := differential.Compare(4, rev, linux.AllActions); err != nil {
+				t.Error(err)
+			}
+			if err := differential.CompareShortest(4, rev, linux.DefaultActions); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func describe(rev linux.Revision) string {
+	var v []string
+	for _, c := range linux.Choices()[:5] {
+		v = append(v, c.Value(rev.Def()))
+	}
+	return strings.Join(v, ",")
+}
+
+// Diff finds a disagreement when there is one: the registry's v3 against
+// the reference's reading of v4 first differs after Fork(1) Clone(2), where
+// the thread's caba (2 in v3, 1 in v4) decides ThreadsAgreeOnCaba.
+func TestDiffFindsDisagreement(t *testing.T) {
+	v4, _ := reference.Builtin("v4")
+	d, err := differential.DiffWith(3, linux.V3, v4, linux.Threads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(d, "Clone(2)") {
+		t.Errorf("v3 against the reference's v4: %q, want a disagreement after Clone(2)", d)
+	}
+	t.Log(d)
+}
+
+// The built-in revisions are the same transition system in both, with the
+// same invariant verdicts in every state, at 3 tasks.
+func TestDiffBuiltins(t *testing.T) {
+	for _, name := range reference.BuiltinNames() {
+		rev, err := linux.ParseRevision(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := differential.Diff(3, rev, linux.AllActions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d != "" {
+			t.Errorf("%s: %s", rev, d)
+		}
+	}
+}

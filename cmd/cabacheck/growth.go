@@ -21,7 +21,6 @@ import (
 	"cabacheck/spec/linux"
 )
 
-
 // defaultGrowthTime is the time budget of each run of a sweep unless
 // --max-time says otherwise: a sweep predicts large bounds rather than
 // exploring them, and their first levels are enough to check a prediction.

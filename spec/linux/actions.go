@@ -59,7 +59,9 @@ var actionDefs = [numKinds]actionDef{
 	KClone: {name: "Clone", set: Threads, actor: state.Running,
 		step: func(m *Model, s *state.State, t, _ uint8, d *state.State) bool { return m.clone(s, t, d) }},
 	KSetSubreaper: {name: "SetSubreaper", set: Subreaper, actor: state.Running, param: paramOnOff,
-		step: func(_ *Model, s *state.State, t, b uint8, d *state.State) bool { return b <= 1 && setSubreaper(s, t, b == 1, d) },
+		step: func(_ *Model, s *state.State, t, b uint8, d *state.State) bool {
+			return b <= 1 && setSubreaper(s, t, b == 1, d)
+		},
 		values: func(s *state.State, t uint8, out *[state.Slots]uint8) int {
 			out[0] = 1 // the flip of the group's current flag
 			if s.Sub[s.Tg[t]] {

@@ -2,6 +2,7 @@ package invariants
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"cabacheck/spec/linux"
@@ -48,10 +49,14 @@ func fixed(name, group, desc string, eval func(s *state.State, why *[]string) bo
 	return entry{Invariant: Invariant{Name: name, Group: group, Description: desc, Eval: eval}}
 }
 
-// library is every invariant, in a fixed order. Groups sanity and caba are
-// model.md's invariants (and "all" means exactly those); group derived holds
-// the checks the findings use besides them.
-var library = []entry{
+// library is every invariant, in a fixed order: the model's own
+// (modelInvariants, here), the sessions and process groups invariants
+// (sessions.go), the derived checks the findings use (derivedInvariants,
+// here) and the restorability checks (restore.go). Groups sanity and caba
+// are model.md's invariants (and "all" means exactly those).
+var library = slices.Concat(modelInvariants, sessionInvariants, derivedInvariants, restoreInvariants)
+
+var modelInvariants = []entry{
 	fixed("ParentHashed", "sanity", "every hashed task's real_parent is hashed (or init_task for init)", parentHashed),
 	fixed("ThreadsShareParent", "sanity", "all hashed threads of a process have the same real_parent", threadsShareParent),
 	fixed("OneLeaderPerGroup", "sanity", "every process with a hashed task has exactly one group_leader, hashed and in the process", oneLeaderPerGroup),
@@ -63,6 +68,9 @@ var library = []entry{
 	fixed("CabaAcyclic", "caba", "following caba from any hashed task reaches init_task", cabaAcyclic),
 	fixed(ClosestHashed, "caba", "a leader's caba is in the closest born-ancestor process that still has a hashed task (v3/v4 intent)", cabaClosestHashed),
 	fixed(ClosestNotified, "caba", "a leader's caba is in the closest born-ancestor process that has a task not past exit_notify (seed intent)", cabaClosestNotified),
+}
+
+var derivedInvariants = []entry{
 	fixed(LeaderCabaHashed, "derived", "every hashed leader's caba is hashed or init_task (NoDanglingCaba restricted to leaders)", leaderCabaHashed),
 	{Invariant: Invariant{Name: ClosestIntended, Group: "derived"}, alias: IntendedReading},
 	{Invariant: Invariant{Name: NScabaNamesProcess, Group: "derived",

@@ -1,0 +1,4 @@
+package invariants
+
+// restoreInvariants are the restorability checks (group restore).
+var restoreInvariants = []entry{}

@@ -101,14 +101,20 @@ func acting(s *state.State, t uint8) bool {
 	return s.St[t] == state.Running && s.Exec[s.Tg[t]] == state.None
 }
 
-// fork is Fork(t) and, with viaParent, ForkParent(t) (CLONE_PARENT).
+// fork is Fork(t) and, with viaParent, ForkParent(t) (CLONE_PARENT): the
+// child takes the lowest free slot, as pid allocation does.
 func (m *Model) fork(s *state.State, t uint8, d *state.State, viaParent bool) bool {
+	return m.forkAt(s, t, s.NextFree(), d, viaParent)
+}
+
+// forkAt is fork with the child's slot n chosen by the caller
+// (clone3(set_tid), as a restorer forces pids); n must be unborn.
+func (m *Model) forkAt(s *state.State, t, n uint8, d *state.State, viaParent bool) bool {
 	g := s.Tg[t]
 	if !acting(s, t) || (viaParent && g == 1) {
 		return false
 	}
-	n := s.NextFree()
-	if n == state.None {
+	if n == state.None || n == 0 || n > s.N || s.St[n] != state.Unborn {
 		return false
 	}
 	*d = *s
@@ -136,14 +142,18 @@ func (m *Model) fork(s *state.State, t uint8, d *state.State, viaParent bool) bo
 	return true
 }
 
-// clone is Clone(t): a new thread in t's group.
+// clone is Clone(t): a new thread in t's group, in the lowest free slot.
 func (m *Model) clone(s *state.State, t uint8, d *state.State) bool {
+	return m.cloneAt(s, t, s.NextFree(), d)
+}
+
+// cloneAt is clone with the thread's slot n chosen by the caller.
+func (m *Model) cloneAt(s *state.State, t, n uint8, d *state.State) bool {
 	g := s.Tg[t]
 	if !acting(s, t) || g == 1 {
 		return false
 	}
-	n := s.NextFree()
-	if n == state.None {
+	if n == state.None || n == 0 || n > s.N || s.St[n] != state.Unborn {
 		return false
 	}
 	*d = *s

@@ -49,9 +49,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if _, err := toy.New(*toyMaxp); err != nil {
 		return usageError(stderr, "bench", fmt.Errorf("--toy-maxp: %w", err))
 	}
-	for _, n := range []int{*tasks, *symTasks} {
+	for flag, n := range map[string]int{"--tasks": *tasks, "--symmetry-tasks": *symTasks} {
 		if err := (linux.Options{Tasks: n, Revision: linux.Seed}).Validate(); err != nil {
-			return usageError(stderr, "bench", err)
+			return usageError(stderr, "bench", fmt.Errorf("%s: %w", flag, err))
 		}
 	}
 	exe, err := os.Executable()

@@ -92,7 +92,7 @@ func BenchmarkFingerprint(b *testing.B) {
 	var x uint64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		x ^= state.Fingerprint(states[i%len(states)])
+		x ^= spec.Fingerprint(states[i%len(states)])
 	}
 	if x == 0 {
 		b.Log(x)

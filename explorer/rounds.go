@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"cabacheck/spec"
-	"cabacheck/state"
 )
 
 // The three parallel phases of a round (generate, insert, collect) and the
@@ -83,7 +82,7 @@ func (r *run) generate(r0, r1 int) {
 					w.selfLoops++
 					return
 				}
-				fp := state.Fingerprint(next)
+				fp := spec.Fingerprint(next)
 				var sh int
 				if shift < 64 {
 					sh = int(fp >> shift)
@@ -204,7 +203,7 @@ func collect(workers []*worker, states []byte, recs []Record, fps []uint64, keep
 				recs[j] = w.records[i]
 				st := w.states[i*size : (i+1)*size]
 				copy(states[j*size:], st)
-				fps[j] = state.Fingerprint(st)
+				fps[j] = spec.Fingerprint(st)
 				j++
 			}
 		}(w)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"cabacheck/spec"
-	"cabacheck/state"
 )
 
 // Run explores model breadth-first, level by level, until decide stops it.
@@ -159,7 +158,7 @@ func (r *run) initialStates() error {
 		if len(b) != r.size {
 			return fmt.Errorf("initial state has %d bytes, want %d", len(b), r.size)
 		}
-		fp := state.Fingerprint(b)
+		fp := spec.Fingerprint(b)
 		if !r.store.Insert(fp) {
 			continue
 		}

@@ -1,7 +1,8 @@
 // Package state holds the Linux task model's state: a fixed-size struct used
 // while computing successors, its compact byte encoding (what the explorer
 // stores and hashes), the canonical form that decides when two states are the
-// same, the symmetry reduction's representatives, and 64-bit fingerprints.
+// same, and the symmetry reduction's representatives (fingerprints of
+// encodings are spec.Fingerprint).
 //
 // The encoding packs each task slot into BytesPerTask (five) bytes, so a
 // state of the model with N tasks is 5*N bytes. Slot pointers are nibbles:

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"cabacheck/spec"
 )
 
 // randomState fills every field with values the encoding can hold.
@@ -94,7 +96,7 @@ func TestFingerprint(t *testing.T) {
 		s := randomState(r, 5)
 		b := make([]byte, Size(5))
 		s.Encode(b)
-		fp := Fingerprint(b)
+		fp := spec.Fingerprint(b)
 		if fp == 0 {
 			t.Fatal("zero fingerprint")
 		}
@@ -104,7 +106,7 @@ func TestFingerprint(t *testing.T) {
 		seen[fp] = string(b)
 		// One flipped bit changes the fingerprint.
 		b[r.IntN(len(b))] ^= 1 << r.IntN(8)
-		if Fingerprint(b) == fp {
+		if spec.Fingerprint(b) == fp {
 			t.Fatal("a one-bit change kept the fingerprint")
 		}
 	}

@@ -18,7 +18,7 @@ var allowedImports = map[string][]string{
 	"bench":                       {},
 	"check":                       {"explorer", "explorer/badgerstore", "spec", "traces"},
 	"cmd/cabacheck":               {"check", "explorer", "findings", "growth", "invariants", "kernel", "scenario", "spec", "spec/linux", "spec/toy"},
-	"explorer":                    {"spec", "state"},
+	"explorer":                    {"spec"},
 	"explorer/badgerstore":        {"explorer", "spec"},
 	"findings":                    {"check", "invariants", "scenario", "spec", "spec/linux", "traces"},
 	"growth":                      {"check", "explorer", "spec", "spec/linux"},

@@ -1,4 +1,4 @@
-package state
+package spec
 
 import (
 	"encoding/binary"

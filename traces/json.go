@@ -518,9 +518,22 @@ func (tr *Trace) JSON() TraceJSON {
 
 // ReadJSON parses a JSON trace, replays its actions through the model and
 // checks that every recorded state is the one the model computes.
+//
+// A trace file is a list of traces (what check --trace-out writes, one per
+// violated invariant); ReadJSON takes the first. A single trace object is
+// accepted too.
 func ReadJSON(data []byte) (*Trace, error) {
 	var tj TraceJSON
-	if err := json.Unmarshal(data, &tj); err != nil {
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '[' {
+		var list []TraceJSON
+		if err := json.Unmarshal(data, &list); err != nil {
+			return nil, fmt.Errorf("trace file: %w", err)
+		}
+		if len(list) == 0 {
+			return nil, fmt.Errorf("trace file: an empty list of traces")
+		}
+		tj = list[0]
+	} else if err := json.Unmarshal(data, &tj); err != nil {
 		return nil, fmt.Errorf("trace file: %w", err)
 	}
 	if tj.Model != "linux" {

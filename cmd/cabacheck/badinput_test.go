@@ -72,7 +72,7 @@ func TestBadInputEveryCommand(t *testing.T) {
 		{"growth", "--tasks", "3..2"},
 		{"growth", "--tasks", "3", "--revision", "v9"},
 		{"growth", "--tasks", "3", "--workers", "0"},
-		{"growth", "--tasks", "3", "--out", filepath.Join(dir, "missing")},
+		{"growth", "--tasks", "3", "--out", aFile},
 		{"growth", "--replot", filepath.Join(dir, "missing.json")},
 		{"growth", "--replot", emptyObj},
 		{"growth", "--replot", null},

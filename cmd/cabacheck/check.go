@@ -267,13 +267,9 @@ func writeTraces(path string, ces []check.Counterexample) error {
 		for _, ce := range ces {
 			js = append(js, ce.Trace.JSONValue())
 		}
+		// One shape whatever the count: a list of traces.
 		var err error
-		if len(js) == 1 {
-			data, err = json.MarshalIndent(js[0], "", "  ")
-		} else {
-			data, err = json.MarshalIndent(js, "", "  ")
-		}
-		if err != nil {
+		if data, err = json.MarshalIndent(js, "", "  "); err != nil {
 			return err
 		}
 	case ".dot":

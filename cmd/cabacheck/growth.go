@@ -64,8 +64,8 @@ func runGrowth(args []string, stdout, stderr io.Writer) int {
 	if !fs.Changed("max-memory") {
 		budget.MaxMemory = defaultMemoryBudget()
 	}
-	if st, err := os.Stat(*outDir); err != nil || !st.IsDir() {
-		return usageError(stderr, "growth", fmt.Errorf("--out: directory %q does not exist", *outDir))
+	if err := makeOutDir(*outDir); err != nil {
+		return usageError(stderr, "growth", err)
 	}
 	for _, s := range series {
 		if err := (linux.Options{Tasks: tasks[0], Revision: s.Revision, Actions: s.Actions}).Validate(); err != nil {
@@ -165,8 +165,8 @@ func replotGrowth(path, outDir string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "growth", fmt.Errorf("--replot %s: %w", path, err))
 	}
-	if st, err := os.Stat(outDir); err != nil || !st.IsDir() {
-		return usageError(stderr, "growth", fmt.Errorf("--out: directory %q does not exist", outDir))
+	if err := makeOutDir(outDir); err != nil {
+		return usageError(stderr, "growth", err)
 	}
 	fmt.Fprintf(stdout, "Runs of: %s\n\n", rep.Command)
 	printTable(stdout, res)
@@ -452,4 +452,15 @@ func bytesString(b float64) string {
 		return fmt.Sprintf("%.0fMiB", b/(1<<20))
 	}
 	return fmt.Sprintf("%.0fKiB", b/(1<<10))
+}
+
+// makeOutDir creates the --out directory (and its parents) if needed.
+func makeOutDir(dir string) error {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return fmt.Errorf("--out: %s is not a directory", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	return nil
 }

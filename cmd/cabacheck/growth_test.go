@@ -86,7 +86,7 @@ func TestGrowthBadUsageExits2(t *testing.T) {
 		{"growth", "--tasks", "x"},
 		{"growth", "--tasks", "3", "--revision", "v9"},
 		{"growth", "--tasks", "3", "--actions", "teleport"},
-		{"growth", "--tasks", "3", "--out", "/nonexistent-dir"},
+		{"growth", "--tasks", "3", "--out", "/proc/version"},
 		{"growth", "--tasks", "3", "--workers", "0"},
 		{"growth", "--tasks", "3", "--max-memory", "1KiB"},
 		{"growth", "--replot", "/nonexistent.json"},
@@ -107,5 +107,17 @@ func TestParseTaskList(t *testing.T) {
 		if err != nil || joinInts(got) != want {
 			t.Errorf("parseTaskList(%q) = %v, %v; want %s", in, got, err, want)
 		}
+	}
+}
+
+// --out names a directory that growth creates if it is not there.
+func TestGrowthCreatesOutDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "sub")
+	code, _, stderr := runCmd("growth", "--tasks", "2..3", "--progress", "0", "--out", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "growth.json")); err != nil {
+		t.Errorf("growth.json not written in the new directory: %v", err)
 	}
 }

@@ -16,6 +16,9 @@ type Invariant struct {
 	Group       string // "sanity" (kernel facts) or "caba" (the patch's claims)
 	Description string
 	Eval        func(s *state.State, why *[]string) bool
+	// Needs is the optional action set without which the invariant holds
+	// trivially (0: none).
+	Needs linux.ActionSet
 }
 
 // Holds reports whether inv holds in s.
@@ -47,6 +50,13 @@ type entry struct {
 
 func fixed(name, group, desc string, eval func(s *state.State, why *[]string) bool) entry {
 	return entry{Invariant: Invariant{Name: name, Group: group, Description: desc, Eval: eval}}
+}
+
+// needs marks an invariant of an optional action set: without the set it
+// holds trivially, and a group selection for a model without it leaves it out.
+func needs(set linux.ActionSet, e entry) entry {
+	e.Needs = set
+	return e
 }
 
 // library is every invariant, in a fixed order: the model's own
@@ -178,6 +188,13 @@ func (e entry) inGroup(f string) bool {
 // Select resolves a comma-separated list of invariant names and groups for
 // revision rev, in library order.
 func Select(list string, rev linux.Revision) ([]Invariant, error) {
+	return SelectFor(list, rev, ^linux.ActionSet(0))
+}
+
+// SelectFor is Select for a model with the given optional actions: a group
+// leaves out the invariants of action sets the model does not have (they
+// hold trivially there); a name always selects its invariant.
+func SelectFor(list string, rev linux.Revision, actions linux.ActionSet) ([]Invariant, error) {
 	seen := map[string]bool{}
 	for _, f := range strings.Split(list, ",") {
 		f = strings.TrimSpace(f)
@@ -186,8 +203,10 @@ func Select(list string, rev linux.Revision) ([]Invariant, error) {
 		}
 		matched := false
 		for _, e := range library {
-			if e.inGroup(f) || f == e.Name {
+			if f == e.Name || (e.inGroup(f) && e.Needs&actions == e.Needs) {
 				seen[e.bound(rev).Name] = true
+				matched = true
+			} else if e.inGroup(f) {
 				matched = true
 			}
 		}
@@ -196,7 +215,7 @@ func Select(list string, rev linux.Revision) ([]Invariant, error) {
 		}
 	}
 	if len(seen) == 0 {
-		return nil, fmt.Errorf("no invariants selected")
+		return nil, fmt.Errorf("no invariants selected for actions %s", actions)
 	}
 	// Keep library order whatever the order given.
 	var ordered []Invariant

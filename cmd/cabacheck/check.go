@@ -201,7 +201,7 @@ func checkTargetFor(model string, mf *modelFlags, invList string, changed func(s
 	if err := mf.validate(); err != nil {
 		return checkTarget{}, err
 	}
-	invs, err := invariants.Select(invList, mf.opt.Revision)
+	invs, err := invariants.SelectFor(invList, mf.opt.Revision, mf.opt.Actions)
 	if err != nil {
 		return checkTarget{}, fmt.Errorf("--invariants: %w", err)
 	}

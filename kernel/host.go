@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -35,6 +36,72 @@ type HostResult struct {
 	Failed     []WalkResult
 	Elapsed    time.Duration
 	Kernel     string
+	Stats      StepStats
+}
+
+// StepStats counts what the compared steps checked.
+type StepStats struct {
+	// Observing: steps whose snapshot changed or whose return was checked;
+	// ObservingBase: steps whose snapshot changed in the fields the harness
+	// had before (state, tgid, ppid, real_parent, caba), the figure of the
+	// same walks without this comparison's new fields and returns.
+	Observing, ObservingBase int
+	// Refused: steps the model does not enable that the kernel had to
+	// refuse (an errno) or let through without a change (NoOp: a setpgid
+	// into the current group, which returns 0); RefusedBy counts them by
+	// the expected return, refused ones by op ("Setsid EPERM", "Setpgid ok 0").
+	Refused, NoOp int
+	RefusedBy     map[string]int
+	// Ops counts the compared steps by op name; Blind the ones that observe
+	// nothing, by op name.
+	Ops, Blind map[string]int
+}
+
+// Add counts the compared steps of a walk.
+func (st *StepStats) Add(r *WalkResult) {
+	if st.Ops == nil {
+		st.Ops, st.Blind, st.RefusedBy = map[string]int{}, map[string]int{}, map[string]int{}
+	}
+	for i := range r.Steps {
+		s := &r.Steps[i]
+		if s.Observed == nil {
+			continue
+		}
+		name := opNames[s.Op.Kind]
+		st.Ops[name]++
+		if s.Observes() {
+			st.Observing++
+		} else {
+			st.Blind[name]++
+		}
+		if s.ChangedBase {
+			st.ObservingBase++
+		}
+		if s.Refused {
+			st.Refused++
+			if s.ExpectRet == RetOK {
+				st.NoOp++
+			}
+			st.RefusedBy[name+" "+s.ExpectRet]++
+		}
+	}
+}
+
+// Counts renders a count map as "k1 n1, k2 n2" in key order.
+func Counts(m map[string]int) string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b []string
+	for _, k := range keys {
+		b = append(b, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	if len(b) == 0 {
+		return "none"
+	}
+	return strings.Join(b, ", ")
 }
 
 // CanRunHost reports why the host kernel cannot be driven here, or nil.
@@ -130,7 +197,7 @@ func RunHost(cfg HostConfig) (*HostResult, error) {
 		return nil, err
 	}
 	var script bytes.Buffer
-	if err := WriteScript(&script, m, walks, ScriptOptions{}); err != nil {
+	if err := WriteScript(&script, m, walks, ScriptOptions{StopOnTimeout: true}); err != nil {
 		return nil, err
 	}
 	out, _, err := RunHarness(bin, script.String(), cfg.Timeout)
@@ -141,6 +208,7 @@ func RunHost(cfg HostConfig) (*HostResult, error) {
 	for _, w := range walks {
 		r := Compare(m, w, out, CabaNone)
 		res.Steps += r.Compared
+		res.Stats.Add(&r)
 		if !r.OK() {
 			res.Mismatches++
 			res.Failed = append(res.Failed, r)

@@ -34,12 +34,26 @@ func fakeOutput(t *testing.T, m *linux.Model, name string, w Walk, caba CabaView
 	b.WriteString("@@ WALK " + name + "\n")
 	cands := []state.State{m.Initial()}
 	for k, op := range w.Ops {
-		next, err := Expand(m, cands, op)
+		next, outs, err := Expand2(m, cands, op)
 		if err != nil {
 			t.Fatal(err)
 		}
 		cands = next
-		b.WriteString("@@ OBS " + name + " " + itoa(k+1) + " match " + Predict(&cands[0], caba).String() + " | 0ms\n")
+		if r := outs[0].Ret; r != "" {
+			if r == RetAnyError {
+				r = "EINVAL"
+			}
+			b.WriteString("@@ RET " + name + " " + itoa(k+1) + " " + r + "\n")
+		}
+		p := Predict(&cands[0], caba, m.Options().Actions)
+		for i := range p {
+			for f := range p[i] {
+				if p[i][f] == Any {
+					p[i][f] = "0"
+				}
+			}
+		}
+		b.WriteString("@@ OBS " + name + " " + itoa(k+1) + " match " + p.String() + " | 0ms\n")
 	}
 	b.WriteString("@@ ENDWALK " + name + "\n@@ DONE\n")
 	out, err := ParseOutput(strings.NewReader(b.String()))
@@ -52,7 +66,7 @@ func fakeOutput(t *testing.T, m *linux.Model, name string, w Walk, caba CabaView
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestOpsRoundTrip(t *testing.T) {
-	s := "Fork(1) ForkParent(2) Clone(2) SetSubreaper(2, on) IgnoreSigchld(3) Exit(4) ExitGroup(2) Wait(1, 2) Exec(3) Read()"
+	s := "Fork(1) ForkParent(2) Clone(2) SetSubreaper(2, on) IgnoreSigchld(3) Exit(4) ExitGroup(2) Wait(1, 2) Exec(3) Read() Setsid(2) Setpgid(2, 3, 2) Execve(3)"
 	ops := mustOps(t, s)
 	if got := FormatOps(ops); got != s {
 		t.Fatalf("round trip: %q", got)
@@ -87,10 +101,10 @@ func TestComparatorReportsWrongPrediction(t *testing.T) {
 }
 
 func TestDeterminedFields(t *testing.T) {
-	a, _ := ParseSnapshot("R.1.c.c.- R.2.1.1.-")
-	b, _ := ParseSnapshot("R.1.c.c.- R.2.1.3.-")
+	a, _ := ParseSnapshot("R.1.c.c.-.1.1.0.0.0 R.2.1.1.-.1.1.0.0.0")
+	b, _ := ParseSnapshot("R.1.c.c.-.1.1.0.0.0 R.2.1.3.-.1.1.0.0.0")
 	d := Determined([]Snapshot{a, b})
-	if d.String() != "R.1.c.c.- R.2.1.*.-" {
+	if d.String() != "R.1.c.c.-.1.1.0.0.0 R.2.1.*.-.1.1.0.0.0" {
 		t.Fatalf("determined: %s", d)
 	}
 	if !Matches(d, b) || Matches(a, b) {
@@ -123,7 +137,7 @@ func TestRealizeSeedExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	// after Wait(1, 2), thread 6's caba is the released task 2: not determined
-	if !strings.Contains(sc.String(), "EXPECT R.1.c.c.c G.-.-.-.- R.3.1.1.1 Z.4.3.3.3 R.5.1.1.3 R.5.1.-.*\nDELAY 50") {
+	if !strings.Contains(sc.String(), "EXPECT R.1.c.c.c.1.1.*.0.0 G.-.-.-.-.-.-.-.-.- R.3.1.1.1.1.1.*.0.0 Z.4.3.3.3.1.1.*.0.- R.5.1.1.3.1.1.*.0.0 R.5.1.-.*.1.1.-.0.0\nDELAY 50") {
 		t.Fatalf("script:\n%s", sc.String())
 	}
 }
@@ -163,23 +177,94 @@ func TestHostReportsWrongPrediction(t *testing.T) {
 	}
 }
 
+// Random walks with every action set (sessions and execve included) on the
+// host kernel: no mismatch, refused calls performed and checked, and every
+// compared step observes something.
 func TestHostConformance(t *testing.T) {
 	needHost(t)
 	walks := 100
 	if testing.Short() {
 		walks = 20
 	}
-	res, err := RunHost(HostConfig{Walks: walks, Tasks: 6, Seed: 7, Timeout: time.Minute})
+	res, err := RunHost(HostConfig{Walks: walks, Tasks: 6, Seed: 7, Actions: sessionActs, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range res.Failed {
 		t.Errorf("mismatch:\n%s", f.Text())
 	}
-	if res.Steps < 300 && !testing.Short() {
-		t.Errorf("only %d steps compared", res.Steps)
+	st := &res.Stats
+	if !testing.Short() {
+		if res.Steps < 1000 {
+			t.Errorf("only %d steps compared", res.Steps)
+		}
+		for _, k := range []string{"Setpgid ESRCH", "Setpgid EPERM", "Setsid EPERM"} {
+			if st.RefusedBy[k] == 0 {
+				t.Errorf("no refused %s case compared: %s", k, Counts(st.RefusedBy))
+			}
+		}
+		if st.Ops["Execve"] == 0 || st.Ops["SetSubreaper"] == 0 || st.Ops["IgnoreSigchld"] == 0 {
+			t.Errorf("ops: %s", Counts(st.Ops))
+		}
 	}
-	t.Logf("%d walks, %d steps compared, %d mismatches, %s", res.Walks, res.Steps, res.Mismatches, res.Elapsed)
+	if st.Observing != res.Steps {
+		t.Errorf("%d of %d steps observe nothing: %s", res.Steps-st.Observing, res.Steps, Counts(st.Blind))
+	}
+	t.Logf("%d walks, %d steps compared, %d mismatches, %s; refused %d (%s)", res.Walks, res.Steps, res.Mismatches, res.Elapsed, st.Refused, Counts(st.RefusedBy))
+}
+
+// The harness on its own: sessions, process groups, execd, the SIGCHLD and
+// subreaper flags and the returns of refused calls, as the kernel shows them.
+func TestHarnessSessions(t *testing.T) {
+	bin := needHost(t)
+	script := `WALK a 4
+STEP 1 fork 1 2
+END
+STEP 2 setsid 2
+END
+STEP 3 fork 2 3
+END
+STEP 4 setpgid 2 3 3
+END
+STEP 5 setsid 2
+END
+STEP 6 exec 3 3
+END
+STEP 7 setpgid 2 3 2
+END
+STEP 8 subreaper 2 1
+END
+STEP 9 ignchld 3
+END
+STEP 10 setpgid 3 2 2
+END
+STEP 11 clone 3 4
+END
+STEP 12 setsid 4
+END
+ENDWALK
+`
+	out, raw, err := RunHarness(bin, script, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]struct{ ret, snap string }{
+		1:  {"", "R.1.c.c.-.1.1.0.0.0 R.2.1.1.-.1.1.0.0.0 U.-.-.-.-.-.-.-.-.- U.-.-.-.-.-.-.-.-.-"},
+		2:  {"ok 2", "R.1.c.c.-.1.1.0.0.0 R.2.1.1.-.2.2.0.0.0 U.-.-.-.-.-.-.-.-.- U.-.-.-.-.-.-.-.-.-"},
+		4:  {"ok 0", "R.1.c.c.-.1.1.0.0.0 R.2.1.1.-.2.2.0.0.0 R.3.2.2.-.2.3.0.0.0 U.-.-.-.-.-.-.-.-.-"},
+		5:  {"EPERM", ""},
+		6:  {"", "R.1.c.c.-.1.1.0.0.0 R.2.1.1.-.2.2.0.0.0 R.3.2.2.-.2.3.1.0.0 U.-.-.-.-.-.-.-.-.-"},
+		7:  {"EACCES", ""},
+		9:  {"", "R.1.c.c.-.1.1.0.0.0 R.2.1.1.-.2.2.0.0.1 R.3.2.2.-.2.3.1.1.0 U.-.-.-.-.-.-.-.-.-"},
+		10: {"ESRCH", ""},
+		12: {"EPERM", "R.1.c.c.-.1.1.0.0.0 R.2.1.1.-.2.2.0.0.1 R.3.2.2.-.2.3.1.1.0 R.3.2.-.-.2.3.-.1.0"},
+	}
+	for k, w := range want {
+		o := out.Obs["a"][k]
+		if o.Ret != w.ret || (w.snap != "" && o.Snap.String() != w.snap) {
+			t.Errorf("step %d: returned %q, observed %s; want %q, %s\n%s", k, o.Ret, o.Snap, w.ret, w.snap, raw)
+		}
+	}
 }
 
 // The stored counterexamples replay in the model, violate their invariant,
@@ -309,7 +394,7 @@ func TestScenarioFilesOnHost(t *testing.T) {
 	if len(files) == 0 {
 		t.Skip("no scenario files")
 	}
-	m, _ := HostModel(8, linux.AllActions)
+	m, _ := HostModel(8, sessionActs) // every action set: some files use sessions
 	var ws []Walk
 	for _, f := range files {
 		w, err := LoadWalk(m, f)
@@ -323,7 +408,7 @@ func TestScenarioFilesOnHost(t *testing.T) {
 	if CanRunHost() != nil {
 		t.Skip("host kernel: ", CanRunHost())
 	}
-	res, err := RunHost(HostConfig{Tasks: 8, Extra: ws, Timeout: time.Minute})
+	res, err := RunHost(HostConfig{Tasks: 8, Actions: sessionActs, Extra: ws, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,4 +416,122 @@ func TestScenarioFilesOnHost(t *testing.T) {
 		t.Errorf("mismatch:\n%s", f.Text())
 	}
 	t.Logf("%d scenario walks, %d steps compared", res.Walks, res.Steps)
+}
+
+// sessionActs is every action set, sessions and execve included.
+const sessionActs = linux.AllActions | linux.Sessions | linux.Execve
+
+// The model's guards of Setsid and Setpgid and Refusal's reading of
+// kernel/sys.c agree in every settled state reachable at syscall level (4
+// tasks): where the model does not enable a call, Refusal names an errno (or
+// the setpgid changes nothing), and where it does, sys.c lets it through.
+func TestRefusalAgreesWithModel(t *testing.T) {
+	for _, acts := range []linux.ActionSet{linux.DefaultActions | linux.Sessions, sessionActs} {
+		m, _ := HostModel(4, acts)
+		seen := map[state.State]bool{}
+		queue := []state.State{m.Initial()}
+		seen[queue[0]] = true
+		byRet := map[string]int{}
+		for len(queue) > 0 && len(seen) < 20000 {
+			s := queue[0]
+			queue = queue[1:]
+			var d state.State
+			for u := uint8(1); u <= s.N; u++ {
+				if s.St[u] != state.Running {
+					continue
+				}
+				ops := []Op{{Kind: OpSetsid, T: u}}
+				for c := uint8(1); c <= s.N; c++ {
+					for p := uint8(1); p <= s.N; p++ {
+						if groupName(&s, c) && groupName(&s, p) {
+							ops = append(ops, Op{Kind: OpSetpgid, T: u, C: c, P: p})
+						}
+					}
+				}
+				for _, o := range ops {
+					a, _ := firstAction(&s, o)
+					on := m.Step(&s, a, &d)
+					var e string
+					if o.Kind == OpSetsid {
+						e = setsidErrno(&s, u)
+					} else {
+						e = setpgidErrno(&s, u, o.C, o.P)
+						if e == "" && s.Pgid[o.C] == o.P {
+							e = RetOK
+						}
+					}
+					if on != (e == "") {
+						t.Fatalf("%s in %+v: model enabled %v, sys.c says %q", o, s, on, e)
+					}
+					if !on {
+						byRet[opNames[o.Kind]+" "+e]++
+					}
+				}
+			}
+			for _, o := range EnabledOps(m, &s) {
+				next, err := Expand(m, []state.State{s}, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, n := range next {
+					if !seen[n] {
+						seen[n] = true
+						queue = append(queue, n)
+					}
+				}
+			}
+		}
+		t.Logf("%s: %d settled states, refusals %s", acts, len(seen), Counts(byRet))
+		for _, want := range []string{"Setsid EPERM", "Setpgid ESRCH", "Setpgid EPERM", "Setpgid ok 0"} {
+			if byRet[want] == 0 {
+				t.Errorf("%s: no %s case reached", acts, want)
+			}
+		}
+		if acts&linux.Execve != 0 && byRet["Setpgid EACCES"] == 0 {
+			t.Errorf("%s: no EACCES case reached", acts)
+		}
+	}
+}
+
+// Refused calls: a faithful kernel matches; a kernel that lets a refused
+// setsid through, or whose refusal changes something, is reported.
+func TestComparatorChecksReturns(t *testing.T) {
+	m, _ := HostModel(6, sessionActs)
+	w := Walk{Name: "a", Ops: mustOps(t, "Fork(1) Setsid(2) Fork(2) Setsid(2) Setpgid(1, 2, 2) Setpgid(2, 3, 3) Execve(3) Setpgid(2, 3, 2) Setpgid(3, 2, 2)")}
+	out := fakeOutput(t, m, "a", w, CabaNone)
+	res := Compare(m, w, out, CabaNone)
+	if !res.OK() || res.Compared != len(w.Ops) {
+		t.Fatalf("a faithful kernel mismatches: %s", res.Text())
+	}
+	var rets []string
+	for _, s := range res.Steps {
+		rets = append(rets, s.ExpectRet)
+		if s.Refused != isRefusal(s.ExpectRet) && s.ExpectRet != "ok 0" {
+			t.Errorf("step %d: refused %v, return %q", s.Step, s.Refused, s.ExpectRet)
+		}
+	}
+	if got := strings.Join(rets, ","); got != ",ok 2,,EPERM,EPERM,ok 0,,EACCES,ESRCH" {
+		t.Fatalf("returns %s", got)
+	}
+	out.Obs["a"][4] = withRet(out.Obs["a"][4], "ok 2")
+	r := Compare(m, w, out, CabaNone)
+	if r.OK() || r.FailStep != 4 || !strings.Contains(r.Text(), "return: model EPERM, kernel ok 2") {
+		t.Fatalf("a refused setsid let through is not reported:\n%s", r.Text())
+	}
+	out = fakeOutput(t, m, "a", w, CabaNone)
+	o := out.Obs["a"][8]
+	o.Snap = append(Snapshot(nil), o.Snap...)
+	o.Snap[2][FPgid] = "2"
+	out.Obs["a"][8] = o
+	r = Compare(m, w, out, CabaNone)
+	if r.OK() || r.FailStep != 8 || !strings.Contains(r.Text(), "task 3 pgid: model 3, kernel 2") {
+		t.Fatalf("a refusal that changes the process group is not reported:\n%s", r.Text())
+	}
+}
+
+func isRefusal(ret string) bool { return ret != "" && ret[0] == 'E' }
+
+func withRet(o Observation, ret string) Observation {
+	o.Ret = ret
+	return o
 }

@@ -16,10 +16,19 @@ const (
 	FPPid          // PPid (the parent's tgid) as the slot of that group's leader
 	FParent        // leaders: the thread whose children list holds the task
 	FCaba          // NScaba as a slot; "-" when the kernel has no NScaba line
+	FSid           // session (/proc/TID/stat field 6) as a group name
+	FPgid          // process group (/proc/TID/stat field 5) as a group name
+	FExecd         // leaders: 1 if PF_FORKNOEXEC is clear (stat field 9), else 0
+	FIgn           // 1 if SIGCHLD is ignored (SigIgn), else 0
+	FSub           // alive tasks: prctl(PR_GET_CHILD_SUBREAPER) in the actor
 	NFields
 )
 
-var fieldNames = [NFields]string{"state", "tgid", "ppid", "real_parent", "caba"}
+// NBaseFields is the number of fields the harness observed before sessions,
+// flags and execd were added (state, tgid, ppid, real_parent, caba).
+const NBaseFields = FSid
+
+var fieldNames = [NFields]string{"state", "tgid", "ppid", "real_parent", "caba", "sid", "pgid", "execd", "sigchld_ignored", "subreaper"}
 
 // Any matches every observed value.
 const Any = "*"
@@ -27,7 +36,7 @@ const Any = "*"
 // Snapshot is the harness's view of every slot (index 0 is slot 1).
 type Snapshot [][NFields]string
 
-// ParseSnapshot parses "R.1.c.c.- R.2.1.1.- ...".
+// ParseSnapshot parses "R.1.c.c.-.1.1.0.0.0 R.2.1.1.-.1.1.0.0.0 ...".
 func ParseSnapshot(s string) (Snapshot, error) {
 	var out Snapshot
 	for _, t := range strings.Fields(s) {
@@ -76,10 +85,14 @@ func ViewFor(rev linux.Revision) CabaView {
 	return CabaTID
 }
 
-// Predict renders what the harness must observe in the settled state s.
-// With CabaNone the kernel has no NScaba line ("-"); otherwise a caba
-// pointing at a released task is not determined (reading it is the bug).
-func Predict(s *state.State, caba CabaView) Snapshot {
+// Predict renders what the harness must observe in the settled state s of a
+// model with actions acts. With CabaNone the kernel has no NScaba line ("-");
+// otherwise a caba pointing at a released task is not determined (reading it
+// is the bug). Sessions and process groups are compared whatever the action
+// sets (with the sessions set off every task stays in task 1's); execd only
+// when the model tracks it (sessions and execve on: with execve off the
+// model never sets it, while a de_thread exec clears PF_FORKNOEXEC).
+func Predict(s *state.State, caba CabaView, acts linux.ActionSet) Snapshot {
 	out := make(Snapshot, s.N)
 	for i := uint8(1); i <= s.N; i++ {
 		f := &out[i-1]
@@ -110,6 +123,16 @@ func Predict(s *state.State, caba CabaView) Snapshot {
 		}
 		if s.Leader[g] == i {
 			f[FParent] = slotName(p)
+			f[FExecd] = Any
+			if acts&(linux.Sessions|linux.Execve) == linux.Sessions|linux.Execve {
+				f[FExecd] = flag(s.Execd[g])
+			}
+		}
+		f[FSid] = slotName(s.Sid[g])
+		f[FPgid] = slotName(s.Pgid[g])
+		f[FIgn] = flag(s.Ign[g])
+		if s.St[i] == state.Running || s.St[i] == state.Exiting {
+			f[FSub] = flag(s.Sub[g])
 		}
 		if caba != CabaNone {
 			c := s.Caba[i]
@@ -126,6 +149,13 @@ func Predict(s *state.State, caba CabaView) Snapshot {
 		}
 	}
 	return out
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // Matches reports whether observation o fits prediction p.
@@ -172,6 +202,9 @@ type Mismatch struct {
 }
 
 func (m Mismatch) String() string {
+	if m.Slot == 0 {
+		return fmt.Sprintf("%s: model %s, kernel %s", m.Field, m.Expected, m.Observed)
+	}
 	return fmt.Sprintf("task %d %s: model %s, kernel %s", m.Slot, m.Field, m.Expected, m.Observed)
 }
 
@@ -206,7 +239,7 @@ func danglingSlots(s *state.State) uint32 {
 // predictAll predicts every candidate; with avoid, the tasks whose caba
 // dangles in some candidate are not read (all their fields are Any), and
 // their mask is returned.
-func predictAll(cands []state.State, caba CabaView, avoid bool) ([]Snapshot, uint32) {
+func predictAll(cands []state.State, caba CabaView, acts linux.ActionSet, avoid bool) ([]Snapshot, uint32) {
 	var skip uint32
 	if avoid {
 		for i := range cands {
@@ -215,7 +248,7 @@ func predictAll(cands []state.State, caba CabaView, avoid bool) ([]Snapshot, uin
 	}
 	ps := make([]Snapshot, len(cands))
 	for i := range cands {
-		ps[i] = Predict(&cands[i], caba)
+		ps[i] = Predict(&cands[i], caba, acts)
 		for k := range ps[i] {
 			if skip&(1<<(k+1)) != 0 {
 				for f := range ps[i][k] {

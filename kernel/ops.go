@@ -37,19 +37,25 @@ const (
 	OpWait                         // waitpid(C, WNOHANG|__WALL) by T: claim and release
 	OpExec                         // execve by T (de_thread)
 	OpRead                         // no syscall: read /proc again
+	OpSetsid                       // setsid() by T
+	OpSetpgid                      // setpgid(C, P) by T (C, P: group names)
+	OpExecve                       // execve by T, the only task of its process
 )
 
 var opNames = [...]string{OpFork: "Fork", OpForkParent: "ForkParent", OpClone: "Clone", OpSubreaper: "SetSubreaper",
-	OpIgnChld: "IgnoreSigchld", OpExit: "Exit", OpExitGroup: "ExitGroup", OpWait: "Wait", OpExec: "Exec", OpRead: "Read"}
+	OpIgnChld: "IgnoreSigchld", OpExit: "Exit", OpExitGroup: "ExitGroup", OpWait: "Wait", OpExec: "Exec", OpRead: "Read",
+	OpSetsid: "Setsid", OpSetpgid: "Setpgid", OpExecve: "Execve"}
 
 var harnessNames = [...]string{OpFork: "fork", OpForkParent: "forkparent", OpClone: "clone", OpSubreaper: "subreaper",
-	OpIgnChld: "ignchld", OpExit: "exit", OpExitGroup: "exitgroup", OpWait: "wait", OpExec: "exec", OpRead: "read"}
+	OpIgnChld: "ignchld", OpExit: "exit", OpExitGroup: "exitgroup", OpWait: "wait", OpExec: "exec", OpRead: "read",
+	OpSetsid: "setsid", OpSetpgid: "setpgid", OpExecve: "exec"}
 
 // Op is one syscall-level step.
 type Op struct {
 	Kind OpKind
 	T    uint8 // acting thread
-	C    uint8 // Wait: the child
+	C    uint8 // Wait: the child; Setpgid: the process (a group name)
+	P    uint8 // Setpgid: the process group (a group name)
 	On   bool  // SetSubreaper
 }
 
@@ -62,6 +68,8 @@ func (o Op) String() string {
 		return fmt.Sprintf("SetSubreaper(%d, off)", o.T)
 	case OpWait:
 		return fmt.Sprintf("Wait(%d, %d)", o.T, o.C)
+	case OpSetpgid:
+		return fmt.Sprintf("Setpgid(%d, %d, %d)", o.T, o.C, o.P)
 	case OpRead:
 		return "Read()"
 	}
@@ -93,8 +101,11 @@ func ParseOp(s string) (Op, error) {
 	}
 	args := strings.Split(argv, ",")
 	want := 1
-	if o.Kind == OpSubreaper || o.Kind == OpWait {
+	switch o.Kind {
+	case OpSubreaper, OpWait:
 		want = 2
+	case OpSetpgid:
+		want = 3
 	}
 	if len(args) != want {
 		return o, fmt.Errorf("step %q: %s takes %d argument(s)", s, name, want)
@@ -104,12 +115,19 @@ func ParseOp(s string) (Op, error) {
 		return o, fmt.Errorf("step %q: bad task %q", s, args[0])
 	}
 	o.T = uint8(n)
-	if o.Kind == OpWait {
+	if o.Kind == OpWait || o.Kind == OpSetpgid {
 		n, err := strconv.Atoi(args[1])
 		if err != nil || n < 1 || n > state.MaxTasks {
 			return o, fmt.Errorf("step %q: bad task %q", s, args[1])
 		}
 		o.C = uint8(n)
+	}
+	if o.Kind == OpSetpgid {
+		n, err := strconv.Atoi(args[2])
+		if err != nil || n < 1 || n > state.MaxTasks {
+			return o, fmt.Errorf("step %q: bad task %q", s, args[2])
+		}
+		o.P = uint8(n)
 	}
 	if o.Kind == OpSubreaper {
 		switch strings.ToLower(args[1]) {
@@ -176,13 +194,46 @@ const maxCandidates = 4096
 // Expand applies op to every state of cands and returns the settled states
 // the kernel may end in (deduplicated, in a deterministic order). A candidate
 // in which op is not enabled is dropped; the error reports an op enabled in
-// none of them, or a model that cannot settle.
+// none of them, or a model that cannot settle. Setsid and Setpgid are
+// performed even where the model does not enable them: the kernel refuses
+// them and changes nothing (see Expand2).
 func Expand(m *linux.Model, cands []state.State, op Op) ([]state.State, error) {
+	out, _, err := Expand2(m, cands, op)
+	return out, err
+}
+
+// Outcome is what the kernel must return on the way to one settled state.
+type Outcome struct {
+	// Ret is "" when the harness reports no return for the op; "ok V" for a
+	// call that succeeds (V: setsid's session as a group name, 0 for
+	// setpgid); an errno name (EPERM, ESRCH, EACCES) or RetAnyError for a
+	// call the model does not enable.
+	Ret string
+	// Refused: the model does not enable the call, so the state stays as it
+	// was (an error, or a setpgid into the group the process is in, which
+	// returns 0).
+	Refused bool
+}
+
+// Expand2 is Expand with the outcome of every settled state.
+func Expand2(m *linux.Model, cands []state.State, op Op) ([]state.State, []Outcome, error) {
 	if op.Kind == OpRead {
-		return cands, nil
+		return cands, make([]Outcome, len(cands)), nil
+	}
+	type key struct {
+		s state.State
+		o Outcome
 	}
 	var out []state.State
-	seen := map[state.State]bool{}
+	var outs []Outcome
+	seen := map[key]bool{}
+	add := func(t state.State, o Outcome) {
+		if !seen[key{t, o}] {
+			seen[key{t, o}] = true
+			out = append(out, t)
+			outs = append(outs, o)
+		}
+	}
 	for i := range cands {
 		s := &cands[i]
 		first, ok := firstAction(s, op)
@@ -191,27 +242,27 @@ func Expand(m *linux.Model, cands []state.State, op Op) ([]state.State, error) {
 		}
 		var d state.State
 		if !m.Step(s, first, &d) {
+			if r := Refusal(m, s, op); r != "" {
+				add(*s, Outcome{Ret: r, Refused: true})
+			}
 			continue
 		}
 		kill := killSet(s, op)
 		term, err := settle(m, d, op, kill)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, t := range term {
-			if !seen[t] {
-				seen[t] = true
-				out = append(out, t)
-			}
+			add(t, Outcome{Ret: success(s, op)})
 		}
 		if len(out) > maxCandidates {
-			return nil, fmt.Errorf("%s: more than %d settled states", op, maxCandidates)
+			return nil, nil, fmt.Errorf("%s: more than %d settled states", op, maxCandidates)
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s is not enabled", op)
+		return nil, nil, fmt.Errorf("%s is not enabled", op)
 	}
-	return out, nil
+	return out, outs, nil
 }
 
 // firstAction is the model action the syscall starts with.
@@ -245,6 +296,15 @@ func firstAction(s *state.State, op Op) (spec.Action, bool) {
 		return linux.Act(linux.KReap, t, op.C), true
 	case OpExec:
 		return linux.Act(linux.KExecBegin, t, 0), true
+	case OpSetsid:
+		return linux.Act(linux.KSetsid, t, 0), true
+	case OpSetpgid:
+		if op.C == 0 || op.C > s.N || op.P == 0 || op.P > s.N {
+			return 0, false
+		}
+		return linux.Act(linux.KSetpgid, t, linux.Pair(op.C, op.P)), true
+	case OpExecve:
+		return linux.Act(linux.KExecve, t, 0), true
 	}
 	return 0, false
 }
@@ -361,6 +421,19 @@ func EnabledOps(m *linux.Model, s *state.State) []Op {
 		}
 		if acts&linux.Exec != 0 {
 			cand = append(cand, Op{Kind: OpExec, T: t})
+		}
+		if acts&linux.Sessions != 0 {
+			cand = append(cand, Op{Kind: OpSetsid, T: t})
+			for c := uint8(1); c <= s.N; c++ {
+				for p := uint8(1); p <= s.N; p++ {
+					if groupName(s, c) && groupName(s, p) {
+						cand = append(cand, Op{Kind: OpSetpgid, T: t, C: c, P: p})
+					}
+				}
+			}
+		}
+		if acts&linux.Execve != 0 {
+			cand = append(cand, Op{Kind: OpExecve, T: t})
 		}
 		for _, o := range cand {
 			a, ok := firstAction(s, o)

@@ -17,6 +17,11 @@ type ScriptOptions struct {
 	Caba      CabaView // how the kernel prints caba
 	DelayMs   int      // sleep before the snapshot of a step whose model state has a dangling caba (lets RCU free it)
 	TimeoutMs int      // settle timeout per step (0: the harness default, 3000)
+	// StopOnTimeout: a step that does not settle into a state the model
+	// allows (a mismatch) ends its walk in the harness, instead of every
+	// later step waiting out its timeout too (host runs; under qemu the walk
+	// goes on, so that a kernel report after it is still attributed).
+	StopOnTimeout bool
 }
 
 // harnessLine renders op as a STEP line; creating steps name the new slot,
@@ -40,6 +45,10 @@ func harnessLine(k int, s *state.State, op Op) (string, error) {
 		return fmt.Sprintf("STEP %d %s %d %d", k, name, op.T, op.C), nil
 	case OpExec:
 		return fmt.Sprintf("STEP %d %s %d %d", k, name, op.T, s.Leader[s.Tg[op.T]]), nil
+	case OpExecve:
+		return fmt.Sprintf("STEP %d %s %d %d", k, name, op.T, op.T), nil
+	case OpSetpgid:
+		return fmt.Sprintf("STEP %d %s %d %d %d", k, name, op.T, op.C, op.P), nil
 	case OpRead:
 		return fmt.Sprintf("STEP %d read 0 0", k), nil
 	}
@@ -63,6 +72,9 @@ func WriteScript(w io.Writer, m *linux.Model, walks []Walk, so ScriptOptions) er
 	if so.TimeoutMs > 0 {
 		fmt.Fprintf(bw, "TIMEOUT %d\n", so.TimeoutMs)
 	}
+	if so.StopOnTimeout {
+		fmt.Fprintln(bw, "STOPONTIMEOUT")
+	}
 	for _, wk := range walks {
 		fmt.Fprintf(bw, "WALK %s %d\n", wk.Name, m.Options().Tasks)
 		cands := []state.State{m.Initial()}
@@ -79,7 +91,7 @@ func WriteScript(w io.Writer, m *linux.Model, walks []Walk, so ScriptOptions) er
 			fmt.Fprintln(bw, line)
 			seen := map[string]bool{}
 			dang := false
-			preds, skip := predictAll(cands, so.Caba, wk.AvoidDangling)
+			preds, skip := predictAll(cands, so.Caba, m.Options().Actions, wk.AvoidDangling)
 			for i := range cands {
 				p := preds[i].String()
 				if !seen[p] {
@@ -111,13 +123,15 @@ type Observation struct {
 	Snap   Snapshot
 	Ms     int
 	Raw    string
+	Ret    string // what setsid or setpgid returned ("ok V" or an errno name), "" for other steps
 }
 
 // Output is the parsed output of one harness run (or console log).
 type Output struct {
 	Obs     map[string]map[int]Observation
-	Errors  map[string][]string // per walk
-	Reports map[string][]Report // kernel reports per walk
+	Rets    map[string]map[int]string // RET lines per walk and step
+	Errors  map[string][]string       // per walk
+	Reports map[string][]Report       // kernel reports per walk
 	Ended   map[string]bool
 	Walks   []string // in order of appearance
 	Done    bool
@@ -141,7 +155,7 @@ var badConsole = regexp.MustCompile(`BUG:|KASAN|general protection fault|Oops|Ke
 // ParseOutput parses harness output; lines without the "@@ " prefix are
 // kernel console lines (under qemu) and are scanned for bug reports.
 func ParseOutput(r io.Reader) (*Output, error) {
-	o := &Output{Obs: map[string]map[int]Observation{}, Errors: map[string][]string{}, Reports: map[string][]Report{}, Ended: map[string]bool{}}
+	o := &Output{Obs: map[string]map[int]Observation{}, Rets: map[string]map[int]string{}, Errors: map[string][]string{}, Reports: map[string][]Report{}, Ended: map[string]bool{}}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	cur, last := "", 0
@@ -179,8 +193,21 @@ func ParseOutput(r io.Reader) (*Output, error) {
 			if o.Obs[mm[1]] == nil {
 				o.Obs[mm[1]] = map[int]Observation{}
 			}
-			o.Obs[mm[1]][k] = Observation{Walk: mm[1], Step: k, Status: mm[3], Snap: snap, Ms: ms, Raw: msg}
+			o.Obs[mm[1]][k] = Observation{Walk: mm[1], Step: k, Status: mm[3], Snap: snap, Ms: ms, Raw: msg, Ret: o.Rets[mm[1]][k]}
 			last = k
+		case strings.HasPrefix(msg, "RET "):
+			f := strings.SplitN(msg, " ", 4)
+			if len(f) != 4 {
+				return o, fmt.Errorf("bad harness line %q", line)
+			}
+			k, err := strconv.Atoi(f[2])
+			if err != nil {
+				return o, fmt.Errorf("bad harness line %q", line)
+			}
+			if o.Rets[f[1]] == nil {
+				o.Rets[f[1]] = map[int]string{}
+			}
+			o.Rets[f[1]][k] = f[3]
 		case strings.HasPrefix(msg, "ERR "):
 			f := strings.Fields(msg)
 			if len(f) > 1 && o.Obs[f[1]] != nil {
@@ -211,7 +238,21 @@ type StepResult struct {
 	Dangling   bool // the model has a dangling caba after this step
 	Corrupt    bool // the model's state is corrupt (use-after-free) after this step
 	Reports    []string
+	// Ret is what the kernel returned (setsid, setpgid), ExpectRet what the
+	// model's candidates agree on (Any when they differ, "" not checked).
+	Ret, ExpectRet string
+	// Refused: the model does not enable the call in any candidate; the
+	// kernel must return ExpectRet and change nothing.
+	Refused bool
+	// Changed: the observation differs from the one before the step (the
+	// step shows something in the snapshot); ChangedBase: in the fields the
+	// harness had before sessions, flags and execd (NBaseFields).
+	Changed, ChangedBase bool
 }
+
+// Observes reports whether the step's comparison checks something the step
+// did: a changed snapshot, or a return value.
+func (s *StepResult) Observes() bool { return s.Changed || s.ExpectRet != "" }
 
 // WalkResult is the comparison of one walk.
 type WalkResult struct {
@@ -229,10 +270,27 @@ type WalkResult struct {
 // are judged by the caller).
 func (r *WalkResult) OK() bool { return r.FailStep == 0 && len(r.Errors) == 0 }
 
+// differs reports whether two observations differ in their first n fields
+// of some task.
+func differs(a, b Snapshot, n int) bool {
+	if len(a) != len(b) {
+		return true
+	}
+	for i := range a {
+		for k := 0; k < n; k++ {
+			if a[i][k] != b[i][k] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Compare replays walk w through the model and compares every observed step.
 // Candidates are pruned by what the kernel showed: the kernel must match one
-// of the settled states the model allows. Comparison stops at the first
-// mismatch, and at a step where the model's state is corrupt.
+// of the settled states the model allows, and return what that state's
+// outcome says (setsid, setpgid). Comparison stops at the first mismatch,
+// and at a step where the model's state is corrupt.
 func Compare(m *linux.Model, w Walk, out *Output, caba CabaView) WalkResult {
 	res := WalkResult{Walk: w, Errors: out.Errors[w.Name], Reports: out.Reports[w.Name]}
 	obs := out.Obs[w.Name]
@@ -244,7 +302,9 @@ func Compare(m *linux.Model, w Walk, out *Output, caba CabaView) WalkResult {
 			res.FirstReport = r.Step
 		}
 	}
+	acts := m.Options().Actions
 	cands := []state.State{m.Initial()}
+	prev := Predict(&cands[0], caba, acts)
 	for k, op := range w.Ops {
 		sr := StepResult{Step: k + 1, Op: op}
 		for _, r := range res.Reports {
@@ -252,17 +312,24 @@ func Compare(m *linux.Model, w Walk, out *Output, caba CabaView) WalkResult {
 				sr.Reports = append(sr.Reports, r.Line)
 			}
 		}
-		next, err := Expand(m, cands, op)
+		next, outs, err := Expand2(m, cands, op)
 		if err != nil {
 			res.Errors = append(res.Errors, fmt.Sprintf("step %d: model: %v", k+1, err))
 			res.Steps = append(res.Steps, sr)
 			break
 		}
 		cands = next
-		preds, _ := predictAll(cands, caba, w.AvoidDangling)
+		preds, _ := predictAll(cands, caba, acts, w.AvoidDangling)
+		sr.Refused = true
 		for i := range cands {
 			sr.Dangling = sr.Dangling || dangling(&cands[i])
 			sr.Corrupt = sr.Corrupt || cands[i].Corrupt
+			sr.Refused = sr.Refused && outs[i].Refused
+			if i == 0 {
+				sr.ExpectRet = outs[i].Ret
+			} else if sr.ExpectRet != outs[i].Ret {
+				sr.ExpectRet = Any
+			}
 		}
 		sr.Expected = Determined(preds)
 		sr.Candidates = len(cands)
@@ -277,15 +344,26 @@ func Compare(m *linux.Model, w Walk, out *Output, caba CabaView) WalkResult {
 			break
 		}
 		sr.Observed = o.Snap
+		sr.Ret = o.Ret
+		sr.Changed = differs(prev, o.Snap, NFields)
+		sr.ChangedBase = differs(prev, o.Snap, NBaseFields)
+		prev = o.Snap
 		var keep []state.State
+		retOK := false
 		for i := range cands {
-			if Matches(preds[i], o.Snap) {
-				keep = append(keep, cands[i])
+			if retMatches(outs[i].Ret, o.Ret) {
+				retOK = true
+				if Matches(preds[i], o.Snap) {
+					keep = append(keep, cands[i])
+				}
 			}
 		}
 		res.Compared++
 		if len(keep) == 0 {
-			sr.Mismatches = Diff(sr.Expected, o.Snap)
+			if !retOK {
+				sr.Mismatches = append(sr.Mismatches, Mismatch{Field: "return", Expected: sr.ExpectRet, Observed: retName(o.Ret)})
+			}
+			sr.Mismatches = append(sr.Mismatches, Diff(sr.Expected, o.Snap)...)
 			if len(sr.Mismatches) == 0 {
 				sr.Mismatches = []Mismatch{{Field: "combination", Expected: fmt.Sprintf("one of %d settled states", len(cands)), Observed: o.Snap.String()}}
 			}
@@ -302,6 +380,13 @@ func Compare(m *linux.Model, w Walk, out *Output, caba CabaView) WalkResult {
 	return res
 }
 
+func retName(r string) string {
+	if r == "" {
+		return "(none)"
+	}
+	return r
+}
+
 // Text renders a walk result for people.
 func (r *WalkResult) Text() string {
 	var b strings.Builder
@@ -316,6 +401,13 @@ func (r *WalkResult) Text() string {
 			tag = "NOT OBSERVED"
 		case len(s.Mismatches) > 0:
 			tag = "MISMATCH"
+		}
+		if s.ExpectRet != "" {
+			ref := ""
+			if s.Refused {
+				ref = ", refused by the model"
+			}
+			tag += fmt.Sprintf(" (returned %s%s)", retName(s.Ret), ref)
 		}
 		fmt.Fprintf(&b, "  step %d %-22s %s\n", s.Step, s.Op.String(), tag)
 		if len(s.Mismatches) > 0 || r.FailStep == s.Step {

@@ -31,9 +31,17 @@ type Walk struct {
 
 // RandomWalk draws a walk of at most maxLen steps from the model, choosing
 // uniformly (with creation and exit steps weighted up) among the enabled steps.
+// With the sessions set, the setpgid calls of one thread share one weight,
+// and the calls the model refuses (RefusedOps: the kernel must return an
+// error, or 0 for a setpgid into the current group, and change nothing)
+// share another, so that a walk performs a few of them.
 func RandomWalk(m *linux.Model, rng *rand.Rand, name string, maxLen int) (Walk, error) {
 	w := Walk{Name: name}
 	cands := []state.State{m.Initial()}
+	type choice struct {
+		w   int
+		ops []Op
+	}
 	for len(w.Ops) < maxLen {
 		ops := EnabledOps(m, &cands[0])
 		if cands[0].NextFree() == state.None {
@@ -50,27 +58,42 @@ func RandomWalk(m *linux.Model, rng *rand.Rand, name string, maxLen int) (Walk, 
 		if len(ops) == 0 {
 			break
 		}
-		var weights []int
-		total := 0
+		var choices []choice
+		family := map[uint8]int{} // acting thread -> its setpgid choice
 		for _, o := range ops {
 			wt := 2
 			switch o.Kind {
 			case OpFork, OpForkParent, OpClone:
 				wt = 4
-			case OpSubreaper, OpIgnChld:
+			case OpSubreaper, OpIgnChld, OpSetsid, OpExecve:
 				wt = 1
+			case OpSetpgid:
+				if i, ok := family[o.T]; ok {
+					choices[i].ops = append(choices[i].ops, o)
+					continue
+				}
+				family[o.T] = len(choices)
 			}
-			weights = append(weights, wt)
-			total += wt
+			choices = append(choices, choice{wt, []Op{o}})
+		}
+		if ref := RefusedOps(m, &cands[0]); len(ref) > 0 {
+			choices = append(choices, choice{3, ref})
+		}
+		total := 0
+		for _, c := range choices {
+			total += c.w
 		}
 		r := rng.Intn(total)
 		var op Op
-		for i, wt := range weights {
-			if r < wt {
-				op = ops[i]
+		for _, c := range choices {
+			if r < c.w {
+				op = c.ops[0]
+				if len(c.ops) > 1 {
+					op = c.ops[rng.Intn(len(c.ops))]
+				}
 				break
 			}
-			r -= wt
+			r -= c.w
 		}
 		next, err := Expand(m, cands, op)
 		if err != nil {
@@ -128,6 +151,12 @@ func Realize(m *linux.Model, acts []spec.Action, late bool) ([]Op, error) {
 			op = Op{Kind: OpWait, T: t, C: a.B()}
 		case linux.KExecBegin:
 			op = Op{Kind: OpExec, T: t}
+		case linux.KSetsid:
+			op = Op{Kind: OpSetsid, T: t}
+		case linux.KSetpgid:
+			op = Op{Kind: OpSetpgid, T: t, C: a.B() >> 4, P: a.B() & 15}
+		case linux.KExecve:
+			op = Op{Kind: OpExecve, T: t}
 		case linux.KRelease, linux.KExecSwap:
 			continue
 		default:

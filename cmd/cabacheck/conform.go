@@ -13,7 +13,7 @@ import (
 // runConform is "cabacheck conform host|vm|replay".
 func runConform(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stdout, "Usage: cabacheck conform host [--walks N --tasks K --seed S]")
+		fmt.Fprintln(stdout, "Usage: cabacheck conform host [--walks N --tasks K --seed S --actions all,sessions,execve]")
 		fmt.Fprintln(stdout, "       cabacheck conform vm --revision "+strings.ReplaceAll(linux.RevisionNames(), ", ", "|")+" [--walks N]")
 		fmt.Fprintln(stdout, "       cabacheck conform replay [--tasks K] FILE   (FILE: .steps, model actions, a scenario or a JSON trace)")
 		fmt.Fprintln(stdout, "\nReplays model walks on a real kernel with the C harness (kernel/harness) and compares")
@@ -41,7 +41,7 @@ func runConformHost(args []string, stdout, stderr io.Writer) int {
 	tasks := fs.Int("tasks", 6, "task budget of the model, init included")
 	seed := fs.Int64("seed", 1, "random seed of the walks")
 	maxLen := fs.Int("max-steps", 24, "syscall-level steps per walk")
-	actions := fs.String("actions", "all", "optional actions: "+linux.ActionNames()+" (or all, default, none)")
+	actions := fs.String("actions", "all", "optional actions: "+linux.ActionNames()+" (or all, default, none; all is without sessions and execve)")
 	outDir := fs.String("out", "conform-out", "directory for the reproducers of mismatching walks")
 	if c := parseCommand(fs, args, stdout, stderr, 0); c >= 0 {
 		return c
@@ -71,11 +71,24 @@ func runConformHost(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "\nMISMATCH in %s", f.Text())
 	}
 	fmt.Fprintf(stdout, "\n%d walks, %d steps compared, %d mismatches (%s)\n", res.Walks, res.Steps, res.Mismatches, res.Elapsed.Round(time.Millisecond))
+	printStepStats(stdout, res.Steps, &res.Stats)
 	if res.Mismatches > 0 {
 		fmt.Fprintf(stdout, "reproducers saved in %s/\n", *outDir)
 		return exitViolation
 	}
 	return exitOK
+}
+
+// printStepStats says what the compared steps checked.
+func printStepStats(w io.Writer, steps int, st *kernel.StepStats) {
+	fmt.Fprintf(w, "steps by op: %s\n", kernel.Counts(st.Ops))
+	fmt.Fprintf(w, "steps that observe something: %d of %d (a changed snapshot or a checked return); %d change state/tgid/ppid/real_parent/caba alone\n",
+		st.Observing, steps, st.ObservingBase)
+	fmt.Fprintf(w, "steps that observe nothing: %d (%s)\n", steps-st.Observing, kernel.Counts(st.Blind))
+	if st.Refused > 0 || st.Ops["Setsid"]+st.Ops["Setpgid"] > 0 {
+		fmt.Fprintf(w, "refused by the model, performed anyway: %d (%d returned an error and changed nothing, %d setpgid into the current group returned 0 and changed nothing): %s\n",
+			st.Refused, st.Refused-st.NoOp, st.NoOp, kernel.Counts(st.RefusedBy))
+	}
 }
 
 func runConformReplay(args []string, stdout, stderr io.Writer) int {
@@ -113,6 +126,7 @@ func runConformReplay(args []string, stdout, stderr io.Writer) int {
 		return exitViolation
 	}
 	fmt.Fprintf(stdout, "%s: %d steps compared, 0 mismatches\n", fs.Arg(0), res.Steps)
+	printStepStats(stdout, res.Steps, &res.Stats)
 	return exitOK
 }
 

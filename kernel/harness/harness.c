@@ -19,18 +19,41 @@
  *   WALK name TASKS          start a walk with TASKS slots (creates slot 1)
  *   STEP k OP args...        OP: fork t n | forkparent t n | clone t n |
  *                            subreaper t on | ignchld t | exit t |
- *                            exitgroup t | wait w c | exec t oldleader | read
+ *                            exitgroup t | wait w c | exec t oldleader |
+ *                            setsid t | setpgid t c p | read
+ *                            (setpgid: c and p are group names, the founding
+ *                            slots; the actor calls setpgid with their pids
+ *                            in the walk's namespace; exec t t is a
+ *                            single-threaded execve)
  *   DELAY ms                 sleep before the first snapshot of the next step
  *   SKIP slot                do not read this slot's /proc files in this step
  *   EXPECT pattern           an acceptable settled snapshot (several allowed)
  *   END                      end of step (settle, print) ; ENDWALK ends a walk
+ *   STOPONTIMEOUT            (once) after a step that does not settle into an
+ *                            expected snapshot, skip the rest of its walk
  *
- * Snapshot: per slot 1..TASKS, "S.T.P.R.C" separated by blanks:
+ * Snapshot: per slot 1..TASKS, "S.T.P.R.C.E.G.F.I.B" separated by blanks:
  *   S state: U unborn, R alive, Z zombie, X dead (hashed), G gone
  *   T tgid as the slot of the leader, P PPid (the parent's tgid) as a slot,
  *   R (leaders) the slot of the thread whose children list holds the task,
  *   C NScaba as a slot ("-" no NScaba line, "0" zero, "?" unknown TID);
- *   slot numbers "c" = this controller. Patterns use "*" for any field.
+ *   E session and G process group (/proc/TID/stat fields 6 and 5) as group
+ *   names: the founding slot of the group whose TGID the id is (kept after
+ *   the group is gone; "?" an id of no group of the walk);
+ *   F (leaders) 1 if PF_FORKNOEXEC is clear (the process has exec'd), else 0
+ *   (/proc/TID/stat field 9);
+ *   I 1 if SIGCHLD is ignored (SigIgn of /proc/TID/status), else 0;
+ *   B (alive tasks) 1 if the process is a child subreaper, else 0: the actor
+ *   answers prctl(PR_GET_CHILD_SUBREAPER) once the rest has settled ("?" no
+ *   answer);
+ *   slot numbers "c" = this controller; "-" a field that does not apply.
+ *   Patterns use "*" for any field. While the harness waits for the kernel to
+ *   settle, B is not read yet and matches anything.
+ * Model task 1 calls setsid() first, so that every task of the walk starts in
+ * the session and process group of task 1, as the model's init.
+ * setsid and setpgid print "RET walk k ok V" (V: the session as a group name,
+ * or 0) or "RET walk k ERRNO" (EPERM, ESRCH, EACCES, EINVAL, or a number)
+ * before the step's OBS line.
  * Output lines start with "@@ ".
  */
 #define _GNU_SOURCE
@@ -59,8 +82,9 @@
 #define FD_RSPW 141 /* write end */
 #define FD_EXE 142  /* this binary, for execveat */
 
-enum { OP_FORK = 1, OP_FORKPARENT, OP_CLONE, OP_SUBREAPER, OP_IGNCHLD, OP_EXIT, OP_EXITGROUP, OP_WAIT, OP_EXEC };
-enum { R_HELLO = 1, R_ACK };
+enum { OP_FORK = 1, OP_FORKPARENT, OP_CLONE, OP_SUBREAPER, OP_IGNCHLD, OP_EXIT, OP_EXITGROUP, OP_WAIT, OP_EXEC,
+       OP_SETSID, OP_SETPGID, OP_QUERY };
+enum { R_HELLO = 1, R_ACK, R_QUERY };
 
 struct cmd { int op, a, b, c; };
 struct rsp { int kind, slot, v1, v2, v3, v4; };
@@ -91,12 +115,14 @@ static void global_ids(int *tgid, int *tid)
 		*tid = atoi(p + 6);
 }
 
-static void hello(int slot)
+static void hello_ex(int slot, int v4)
 {
 	int gtgid, gtid;
 	global_ids(&gtgid, &gtid);
-	send_rsp(R_HELLO, slot, (int)gettid_(), gtid, gtgid, 0);
+	send_rsp(R_HELLO, slot, (int)gettid_(), gtid, gtgid, v4);
 }
+
+static void hello(int slot) { hello_ex(slot, 0); }
 
 static void actor_loop(int slot) __attribute__((noreturn));
 
@@ -176,6 +202,20 @@ static void actor_loop(int slot)
 			send_rsp(R_ACK, slot, (int)r, errno, 0, 0);
 			break;
 		}
+		case OP_SETSID:
+			r = syscall(SYS_setsid);
+			send_rsp(R_ACK, slot, (int)r, r < 0 ? errno : 0, 0, 0);
+			break;
+		case OP_SETPGID:
+			r = syscall(SYS_setpgid, c.a, c.b);
+			send_rsp(R_ACK, slot, (int)r, r < 0 ? errno : 0, 0, 0);
+			break;
+		case OP_QUERY: {
+			int v = -1;
+			r = prctl(PR_GET_CHILD_SUBREAPER, (unsigned long)&v, 0, 0, 0);
+			send_rsp(R_QUERY, slot, r < 0 ? -errno : v, c.a, 0, 0);
+			break;
+		}
 		default:
 			send_rsp(R_ACK, slot, -1, EINVAL, 0, 0);
 		}
@@ -186,12 +226,18 @@ static void actor_loop(int slot)
 
 static int ntasks;
 static int gtid[MAXSLOT], ltid[MAXSLOT]; /* 0 = not created */
+/* per group name (the founding slot): its TGID in /proc's namespace and in the
+ * walk's namespace; kept when the group is gone (its ids stay in use) */
+static int grp_gpid[MAXSLOT], grp_lpid[MAXSLOT];
+static int query_seq;
 static int controller_tid;
 static int ns_init_pid; /* global pid of slot 1 (our child) */
 static int delay_ms;
 static unsigned skip_mask; /* slots not to read this step (their caba dangles) */
 static int settle_timeout_ms = 3000;
 static char cur_walk[128];
+static int stop_on_timeout; /* STOPONTIMEOUT: a step that does not settle ends its walk */
+static int walk_stopped;
 
 static void out(const char *fmt, ...)
 {
@@ -257,6 +303,24 @@ static int slot_of(int x)
 	return -1;
 }
 
+/* the group whose TGID (in /proc's namespace) is x, or -1 */
+static int group_of(int x)
+{
+	for (int i = 1; i <= ntasks; i++)
+		if (grp_gpid[i] && grp_gpid[i] == x)
+			return i;
+	return -1;
+}
+
+/* the group whose TGID in the walk's namespace is x, or -1 */
+static int group_of_local(int x)
+{
+	for (int i = 1; i <= ntasks; i++)
+		if (grp_lpid[i] && grp_lpid[i] == x)
+			return i;
+	return -1;
+}
+
 static void fmt_slot(char *b, size_t n, int s)
 {
 	if (s == 0)
@@ -300,61 +364,93 @@ static const char *field(const char *buf, const char *name)
 	return 0;
 }
 
-/* take a snapshot of every slot into out (blank-separated) */
-static void snapshot(char *outbuf, size_t outn)
+static void send_cmd(int slot, int op, int a, int b);
+
+/* the fields of one slot in a snapshot (see the header) */
+enum { F_ST, F_TG, F_PP, F_RP, F_CB, F_SID, F_PGID, F_EXECD, F_IGN, F_SUB, NF };
+#define FW 8
+static char snapf[MAXSLOT][NF][FW];
+
+/* read every slot's /proc files into snapf; the subreaper field is left "*"
+ * (query_sub fills it in) */
+static void snapshot(void)
 {
-	char st[MAXSLOT], tg[MAXSLOT][8], pp[MAXSLOT][8], rp[MAXSLOT][8], cb[MAXSLOT][8];
 	int tgid[MAXSLOT];
 	char buf[8192], path[128];
 	for (int i = 1; i <= ntasks; i++) {
-		strcpy(tg[i], "-");
-		strcpy(pp[i], "-");
-		strcpy(rp[i], "-");
-		strcpy(cb[i], "-");
+		char (*f)[FW] = snapf[i];
+		for (int k = 0; k < NF; k++)
+			strcpy(f[k], "-");
 		tgid[i] = 0;
 		if (!gtid[i]) {
-			st[i] = 'U';
+			strcpy(f[F_ST], "U");
 			continue;
 		}
 		if (skip_mask & (1u << i)) {
-			st[i] = '?';
-			strcpy(tg[i], "?");
-			strcpy(pp[i], "?");
-			strcpy(rp[i], "?");
-			strcpy(cb[i], "?");
+			for (int k = 0; k < NF; k++)
+				strcpy(f[k], "?");
 			continue;
 		}
 		snprintf(path, sizeof path, "/proc/%d/status", gtid[i]);
 		if (read_file(path, buf, sizeof buf) < 0) {
-			st[i] = 'G';
+			strcpy(f[F_ST], "G");
 			continue;
 		}
 		const char *s = field(buf, "State:");
 		while (s && (*s == ' ' || *s == '\t'))
 			s++;
-		st[i] = (s && (*s == 'Z' || *s == 'X')) ? *s : 'R';
+		f[F_ST][0] = (s && (*s == 'Z' || *s == 'X')) ? *s : 'R';
+		f[F_ST][1] = 0;
 		const char *t = field(buf, "Tgid:");
 		tgid[i] = t ? atoi(t) : 0;
-		fmt_slot(tg[i], 8, slot_of(tgid[i]));
+		fmt_slot(f[F_TG], FW, slot_of(tgid[i]));
 		t = field(buf, "PPid:");
-		fmt_slot(pp[i], 8, t ? slot_of(atoi(t)) : -1);
+		fmt_slot(f[F_PP], FW, t ? slot_of(atoi(t)) : -1);
 		t = field(buf, "NScaba:");
 		if (t) {
 			while (*t == ' ' || *t == '\t')
 				t++;
 			if (*t < '0' || *t > '9')
-				strcpy(cb[i], "e"); /* empty: caba outside our namespace */
+				strcpy(f[F_CB], "e"); /* empty: caba outside our namespace */
 			else if (atoi(t) == 0)
-				strcpy(cb[i], "0");
+				strcpy(f[F_CB], "0");
 			else
-				fmt_slot(cb[i], 8, slot_of(atoi(t)));
+				fmt_slot(f[F_CB], FW, slot_of(atoi(t)));
 		}
+		t = field(buf, "SigIgn:");
+		if (t)
+			strcpy(f[F_IGN], (strtoull(t, 0, 16) >> (SIGCHLD - 1)) & 1 ? "1" : "0");
+		else
+			strcpy(f[F_IGN], "?");
 		if (tgid[i] == gtid[i])
-			strcpy(rp[i], i == 1 ? "c" : "n");
+			strcpy(f[F_RP], i == 1 ? "c" : "n");
+		/* stat: pid (comm) state ppid pgrp session tty_nr tpgid flags */
+		snprintf(path, sizeof path, "/proc/%d/stat", gtid[i]);
+		strcpy(f[F_SID], "?");
+		strcpy(f[F_PGID], "?");
+		if (read_file(path, buf, sizeof buf) > 0) {
+			char *rp = strrchr(buf, ')');
+			char st;
+			int ppid, pgrp, sess, tty, tpgid;
+			unsigned flags;
+			if (rp && sscanf(rp + 1, " %c %d %d %d %d %d %u", &st, &ppid, &pgrp, &sess, &tty, &tpgid, &flags) == 7) {
+				int g = group_of(sess);
+				if (g > 0)
+					snprintf(f[F_SID], FW, "%d", g);
+				g = group_of(pgrp);
+				if (g > 0)
+					snprintf(f[F_PGID], FW, "%d", g);
+				if (tgid[i] == gtid[i])
+					strcpy(f[F_EXECD], flags & 0x40 /* PF_FORKNOEXEC */ ? "0" : "1");
+			}
+		}
+		if (f[F_ST][0] == 'R')
+			strcpy(f[F_SUB], "*");
 	}
 	/* real parents: walk every live thread's children list */
 	for (int u = 1; u <= ntasks; u++) {
-		if (!gtid[u] || st[u] == 'G' || st[u] == 'U' || st[u] == '?' || !tgid[u])
+		char c0 = snapf[u][F_ST][0];
+		if (!gtid[u] || c0 == 'G' || c0 == 'U' || c0 == '?' || !tgid[u])
 			continue;
 		snprintf(path, sizeof path, "/proc/%d/task/%d/children", tgid[u], gtid[u]);
 		if (read_file(path, buf, sizeof buf) < 0)
@@ -366,24 +462,61 @@ static void snapshot(char *outbuf, size_t outn)
 			if (!*p)
 				break;
 			int c = slot_of(atoi(p));
-			if (c > 0 && c <= ntasks && st[c] != '?')
-				fmt_slot(rp[c], 8, u);
+			if (c > 0 && c <= ntasks && snapf[c][F_ST][0] != '?')
+				fmt_slot(snapf[c][F_RP], FW, u);
 			while (*p && *p != ' ' && *p != '\n')
 				p++;
 		}
 	}
+}
+
+/* ask every alive actor whether its process is a child subreaper; an actor
+ * of a settled state is blocked reading its pipe and answers at once (the
+ * long wait is for a loaded machine), one of a state that did not settle may
+ * be dying */
+static void query_sub(int settled)
+{
+	long end = now_ms() + (settled ? 3000 : 200); /* for all of them */
+	for (int i = 1; i <= ntasks; i++) {
+		if (strcmp(snapf[i][F_SUB], "*"))
+			continue;
+		strcpy(snapf[i][F_SUB], "?");
+		if (now_ms() >= end)
+			continue;
+		int seq = ++query_seq;
+		send_cmd(i, OP_QUERY, seq, 0);
+		struct rsp r;
+		while (now_ms() < end && get_rsp(&r, (int)(end - now_ms()) + 1)) {
+			if (r.kind == R_HELLO)
+				note_hello(&r);
+			if (r.kind == R_QUERY && r.slot == i && r.v2 == seq) {
+				if (r.v1 >= 0)
+					strcpy(snapf[i][F_SUB], r.v1 ? "1" : "0");
+				break;
+			}
+		}
+	}
+}
+
+static void format_snapshot(char *outbuf, size_t outn)
+{
 	size_t n = 0;
 	outbuf[0] = 0;
-	for (int i = 1; i <= ntasks; i++)
-		n += snprintf(outbuf + n, outn - n, "%s%c.%s.%s.%s.%s", i > 1 ? " " : "", st[i], tg[i], pp[i], rp[i], cb[i]);
+	for (int i = 1; i <= ntasks && n < outn; i++) {
+		n += snprintf(outbuf + n, outn - n, "%s", i > 1 ? " " : "");
+		for (int k = 0; k < NF && n < outn; k++)
+			n += snprintf(outbuf + n, outn - n, "%s%s", k ? "." : "", snapf[i][k]);
+	}
 }
 
 static int pattern_match(const char *pat, const char *obs)
 {
-	/* fields separated by '.' or ' '; "*" matches one field */
+	/* fields separated by '.' or ' '; "*" in the pattern matches one field,
+	 * and so does a "*" observed (a field not read yet) */
 	while (*pat && *obs) {
-		if (*pat == '*') {
-			pat++;
+		if (*pat == '*' || (*obs == '*' && (obs[1] == '.' || obs[1] == ' ' || !obs[1]))) {
+			while (*pat && *pat != '.' && *pat != ' ')
+				pat++;
 			while (*obs && *obs != '.' && *obs != ' ')
 				obs++;
 			continue;
@@ -400,16 +533,18 @@ static int pattern_match(const char *pat, const char *obs)
 static char *expects[MAXEXP];
 static int nexpects;
 
-/* wait until the snapshot matches an expectation (or time out), then print it */
+/* wait until the snapshot matches an expectation (or time out), then ask the
+ * actors what /proc does not show, and print it */
 static void settle_and_report(int k)
 {
-	char snap[1024];
+	char snap[4096];
 	long start = now_ms();
 	int ok = 0, iters = 0;
 	if (delay_ms)
 		sleep_ms(delay_ms);
 	for (;;) {
-		snapshot(snap, sizeof snap);
+		snapshot();
+		format_snapshot(snap, sizeof snap);
 		iters++;
 		for (int i = 0; i < nexpects && !ok; i++)
 			if (pattern_match(expects[i], snap))
@@ -418,8 +553,12 @@ static void settle_and_report(int k)
 			break;
 		sleep_ms(iters < 20 ? 1 : 10);
 	}
-	out("OBS %s %d %s %s | %ldms", cur_walk, k, ok ? "match" : (nexpects ? "timeout" : "noexpect"), snap,
-	    now_ms() - start);
+	long ms = now_ms() - start;
+	query_sub(ok || !nexpects);
+	format_snapshot(snap, sizeof snap);
+	out("OBS %s %d %s %s | %ldms", cur_walk, k, ok ? "match" : (nexpects ? "timeout" : "noexpect"), snap, ms);
+	if (!ok && nexpects && stop_on_timeout)
+		walk_stopped = 1; /* the kernel left every state the model allows */
 	for (int i = 0; i < nexpects; i++)
 		free(expects[i]);
 	nexpects = 0;
@@ -457,6 +596,8 @@ static void end_walk(void)
 	close(FD_RSPW);
 	memset(gtid, 0, sizeof gtid);
 	memset(ltid, 0, sizeof ltid);
+	memset(grp_gpid, 0, sizeof grp_gpid);
+	memset(grp_lpid, 0, sizeof grp_lpid);
 }
 
 static int begin_walk(const char *name, int n)
@@ -483,7 +624,9 @@ static int begin_walk(const char *name, int n)
 	}
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		hello(1);
+		/* the model's init leads its session and process group */
+		long sr = syscall(SYS_setsid);
+		hello_ex(1, sr < 0 ? -errno : 0);
 		actor_loop(1);
 	}
 	ns_init_pid = (int)pid;
@@ -493,6 +636,10 @@ static int begin_walk(const char *name, int n)
 		return -1;
 	}
 	note_hello(&r);
+	if (r.v4 < 0)
+		out("ERR %s setsid() in task 1: %s", name, strerror(-r.v4));
+	grp_gpid[1] = gtid[1];
+	grp_lpid[1] = ltid[1];
 	return 0;
 }
 
@@ -518,7 +665,24 @@ static int collect(int want_hello, int want_ack, int ackslot, struct rsp *ack)
 	return 0;
 }
 
-static void do_step(int k, char *op, int a, int b)
+static const char *errname(int e)
+{
+	static char b[16];
+	switch (e) {
+	case EPERM:
+		return "EPERM";
+	case ESRCH:
+		return "ESRCH";
+	case EACCES:
+		return "EACCES";
+	case EINVAL:
+		return "EINVAL";
+	}
+	snprintf(b, sizeof b, "E%d", e);
+	return b;
+}
+
+static void do_step(int k, char *op, int a, int b, int c)
 {
 	struct rsp ack = { 0 };
 	int rc = 0;
@@ -528,6 +692,32 @@ static void do_step(int k, char *op, int a, int b)
 		rc = collect(b, 1, a, &ack);
 		if (!rc && ack.v1 < 0)
 			out("ERR %s step %d: %s failed: %s", cur_walk, k, op, strerror(ack.v2));
+		if (!rc && o != OP_CLONE && b > 0 && b < MAXSLOT) {
+			/* b founds a group: its TGID names it from now on */
+			grp_gpid[b] = gtid[b];
+			grp_lpid[b] = ltid[b];
+		}
+	} else if (!strcmp(op, "setsid")) {
+		send_cmd(a, OP_SETSID, 0, 0);
+		rc = collect(-1, 1, a, &ack);
+		if (!rc) {
+			if (ack.v1 < 0)
+				out("RET %s %d %s", cur_walk, k, errname(ack.v2));
+			else if (group_of_local(ack.v1) > 0)
+				out("RET %s %d ok %d", cur_walk, k, group_of_local(ack.v1));
+			else
+				out("RET %s %d ok ?%d", cur_walk, k, ack.v1);
+		}
+	} else if (!strcmp(op, "setpgid")) {
+		int pid = b >= 1 && b < MAXSLOT ? grp_lpid[b] : 0, pgid = c >= 1 && c < MAXSLOT ? grp_lpid[c] : 0;
+		if (!pid || !pgid) {
+			out("ERR %s step %d: setpgid %d %d: no such group", cur_walk, k, b, c);
+		} else {
+			send_cmd(a, OP_SETPGID, pid, pgid);
+			rc = collect(-1, 1, a, &ack);
+			if (!rc)
+				out("RET %s %d %s", cur_walk, k, ack.v1 < 0 ? errname(ack.v2) : "ok 0");
+		}
 	} else if (!strcmp(op, "subreaper")) {
 		send_cmd(a, OP_SUBREAPER, b, 0);
 		rc = collect(-1, 1, a, &ack);
@@ -566,7 +756,7 @@ static int run_script(FILE *f, int skip)
 {
 	int walkno = 0, skipping = 0;
 	char line[2048];
-	int k = 0, a = 0, b = 0, inwalk = 0, havestep = 0;
+	int k = 0, a = 0, b = 0, c = 0, inwalk = 0, havestep = 0;
 	char op[32] = "";
 	while (fgets(line, sizeof line, f)) {
 		line[strcspn(line, "\n")] = 0;
@@ -580,6 +770,7 @@ static int run_script(FILE *f, int skip)
 			if (inwalk)
 				end_walk();
 			inwalk = 0;
+			walk_stopped = 0;
 			walkno++;
 			skipping = walkno <= skip;
 			if (skipping)
@@ -597,9 +788,9 @@ static int run_script(FILE *f, int skip)
 		} else if (skipping) {
 			continue;
 		} else if (!strncmp(line, "STEP ", 5)) {
-			a = b = 0;
+			a = b = c = 0;
 			op[0] = 0;
-			sscanf(line + 5, "%d %31s %d %d", &k, op, &a, &b);
+			sscanf(line + 5, "%d %31s %d %d %d", &k, op, &a, &b, &c);
 			havestep = 1;
 		} else if (!strncmp(line, "EXPECT ", 7)) {
 			if (nexpects < MAXEXP)
@@ -610,11 +801,13 @@ static int run_script(FILE *f, int skip)
 				skip_mask |= 1u << n;
 		} else if (!strncmp(line, "DELAY ", 6)) {
 			delay_ms = atoi(line + 6);
+		} else if (!strcmp(line, "STOPONTIMEOUT")) {
+			stop_on_timeout = 1;
 		} else if (!strncmp(line, "TIMEOUT ", 8)) {
 			settle_timeout_ms = atoi(line + 8);
 		} else if (!strcmp(line, "END")) {
-			if (inwalk && havestep)
-				do_step(k, op, a, b);
+			if (inwalk && havestep && !walk_stopped)
+				do_step(k, op, a, b, c);
 			else {
 				for (int i = 0; i < nexpects; i++)
 					free(expects[i]);

@@ -18,6 +18,7 @@ import (
 	"cabacheck/spec"
 	"cabacheck/spec/linux"
 	"cabacheck/spec/toy"
+	"cabacheck/traces"
 )
 
 // checkReport is the JSON output of check.
@@ -64,7 +65,7 @@ func runCheck(args []string, stdout, stderr io.Writer) (code int) {
 	invList := fs.String("invariants", "all", "invariants to check: names or groups ("+strings.Join(invariants.Groups(), ", ")+"), comma-separated")
 	cont := fs.Bool("continue", false, "record the first violation of each invariant and keep exploring")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout instead of the text report")
-	traceOut := fs.String("trace-out", "", "write the counterexample(s) to FILE (.json: JSON, .dot: Graphviz, else text)")
+	traceOut := fs.String("trace-out", "", "write the counterexample(s) to FILE (.json: a JSON list, .itf.json: ITF (Apalache/Quint), .dot: Graphviz, else text)")
 	wf := addWorkersFlag(fs)
 	bf := addBudgetFlags(fs, true)
 	progress := fs.Duration("progress", 5*time.Second, "interval between progress lines on stderr (0: none)")
@@ -260,6 +261,13 @@ func printCheckReport(w io.Writer, res *check.Result) {
 }
 
 func writeTraces(path string, ces []check.Counterexample) error {
+	if strings.HasSuffix(strings.ToLower(path), ".itf.json") {
+		var views []traces.View
+		for _, ce := range ces {
+			views = append(views, ce.Trace)
+		}
+		return traces.WriteITF(path, views...)
+	}
 	var data []byte
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":

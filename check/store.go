@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"cabacheck/explorer"
 	"cabacheck/explorer/badgerstore"
@@ -20,6 +21,10 @@ type Store struct {
 	Dir       string // the store's directory; "" with MemBudget: a temporary one
 	Resume    bool   // continue the search committed in Dir
 	MemBudget uint64 // bytes of in-memory visited set before spilling to disk
+	// MaxDisk bounds the disk space of the store (explorer.Config.MaxDisk);
+	// 0: no bound, but the store's file system keeps
+	// explorer.DefaultDiskReserve free.
+	MaxDisk uint64
 }
 
 func (s Store) onDisk() bool { return s.Disk || s.Resume || s.MemBudget > 0 }
@@ -31,6 +36,9 @@ func (s Store) Validate() error {
 	}
 	if s.Resume && s.Dir == "" {
 		return errors.New("resuming needs the directory of the interrupted search")
+	}
+	if s.MaxDisk > 0 && !s.onDisk() {
+		return errors.New("a disk budget needs a disk store")
 	}
 	return nil
 }
@@ -52,7 +60,7 @@ func Identity(explored spec.Model, ch spec.Checker, cont bool) string {
 }
 
 // openStore sets cfg.Store for s; the returned function closes it (and
-// removes a temporary directory).
+// removes a temporary directory). Every store on disk is opened here.
 func openStore(s Store, identity string, cfg *explorer.Config) (func(), error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -60,26 +68,90 @@ func openStore(s Store, identity string, cfg *explorer.Config) (func(), error) {
 	if !s.onDisk() {
 		return func() {}, nil
 	}
-	dir, temp := s.Dir, false
+	dir, temp := s.Dir, ""
 	if dir == "" {
-		d, err := os.MkdirTemp("", "cabacheck-store-")
-		if err != nil {
+		var err error
+		if temp, err = makeTempStore(os.TempDir()); err != nil {
 			return nil, fmt.Errorf("temporary store directory: %w", err)
 		}
-		dir, temp = d, true
+		dir = filepath.Join(temp, tempStoreDir)
 	}
 	st, err := badgerstore.Open(badgerstore.Options{Dir: dir, Identity: identity, Resume: s.Resume, MemBudget: s.MemBudget})
 	if err != nil {
-		if temp {
-			os.RemoveAll(dir)
+		if temp != "" {
+			os.RemoveAll(temp)
 		}
 		return nil, err
 	}
-	cfg.Store = st
+	cfg.Store, cfg.MaxDisk = st, s.MaxDisk
 	return func() {
 		st.Close()
-		if temp {
-			os.RemoveAll(filepath.Clean(dir))
+		if temp != "" {
+			os.RemoveAll(temp)
 		}
 	}, nil
+}
+
+// A temporary store (MemBudget without Dir) is the directory tempStoreDir
+// inside a directory cabacheck-store-* of the system's temporary directory,
+// next to the file tempOwner: the pid and start time of the process that
+// made it. A process killed with SIGKILL cannot remove its store: the next
+// one that makes a temporary store removes those whose owner is gone.
+const (
+	tempPattern  = "cabacheck-store-"
+	tempStoreDir = "store"
+	tempOwner    = "OWNER"
+)
+
+// makeTempStore removes the stale temporary stores in root, then makes a
+// new one owned by this process and returns its directory.
+func makeTempStore(root string) (string, error) {
+	removeStaleTempStores(root)
+	d, err := os.MkdirTemp(root, tempPattern)
+	if err != nil {
+		return "", err
+	}
+	pid := os.Getpid()
+	owner := fmt.Sprintf("%d %s\n", pid, badgerstore.ProcessStart(pid))
+	if err := os.WriteFile(filepath.Join(d, tempOwner), []byte(owner), 0o644); err != nil {
+		os.RemoveAll(d)
+		return "", err
+	}
+	return d, nil
+}
+
+// staleAge is how old a temporary store without an owner file must be to
+// be removed (one made by an older cabacheck, or killed as it was made).
+const staleAge = time.Hour
+
+// removeStaleTempStores removes the temporary stores in root whose owner
+// is gone: never one whose owner lives (same pid and start time), nor one
+// whose store a process holds locked.
+func removeStaleTempStores(root string) {
+	dirs, _ := filepath.Glob(filepath.Join(root, tempPattern+"*"))
+	for _, d := range dirs {
+		if info, err := os.Lstat(d); err != nil || !info.IsDir() {
+			continue
+		}
+		if badgerstore.Locked(filepath.Join(d, tempStoreDir)) || badgerstore.Locked(d) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(d, tempOwner))
+		if err != nil {
+			// No owner file: only an old one is removed.
+			if info, err := os.Stat(d); err != nil || time.Since(info.ModTime()) < staleAge {
+				continue
+			}
+		} else {
+			var pid int
+			var start string
+			if n, _ := fmt.Sscan(string(b), &pid, &start); n < 1 || pid <= 0 {
+				continue
+			}
+			if badgerstore.ProcessLives(pid, start) {
+				continue
+			}
+		}
+		os.RemoveAll(d)
+	}
 }

@@ -90,3 +90,112 @@ func levelEstimate(levels []LevelStats, frontier, stateSize, workers int) uint64
 	next := float64(frontier) * growth * (float64(stateSize) + 16)
 	return uint64((cands*per + next) * 1.2)
 }
+
+// DiskStore is implemented by a store kept on disk (badgerstore.Store). The
+// search then watches the store's file system before every level and after
+// every generated round, and stops cleanly with budget "max-disk" before
+// the disk can fill up (see diskWatch.full); a full disk would otherwise
+// kill the process in the middle of a write.
+type DiskStore interface {
+	DiskUsage() (DiskUsage, error)
+}
+
+// DiskUsage is the disk space of a store.
+type DiskUsage struct {
+	Used uint64 // bytes its files occupy
+	Free uint64 // bytes available to it on its file system
+	// Rewrite is what the store may write on its own beyond new states:
+	// memtables it will flush to tables, tables it may compact.
+	Rewrite uint64
+}
+
+// DefaultDiskReserve is the free space a disk store's file system keeps
+// when Config.MaxDisk is not set.
+const DefaultDiskReserve = 256 << 20
+
+// diskSlack covers the store's small files and its checkpoint.
+const diskSlack = 8 << 20
+
+// diskWatch applies the disk budget of a DiskStore.
+type diskWatch struct {
+	store      DiskStore
+	max        uint64  // Config.MaxDisk
+	sampled    bool    // usedAt and distinctAt are set
+	usedAt     uint64  // Used at the start of the last level
+	distinctAt uint64  // distinct states then
+	growth     uint64  // bytes the last level added
+	perState   float64 // bytes per new state of the last sizeable level
+}
+
+// newDiskWatch returns the watch of st, or nil when st is not on disk.
+func newDiskWatch(st Store, maxDisk uint64) *diskWatch {
+	ds, ok := st.(DiskStore)
+	if !ok {
+		return nil
+	}
+	return &diskWatch{store: ds, max: maxDisk}
+}
+
+// full reports whether writing about `states` more states could fill the
+// disk. The room needed is the store's own rewrites, plus twice the larger
+// of the last level's growth and `states` at the last level's bytes per
+// state, plus diskSlack. Without MaxDisk the file system must keep at least
+// DefaultDiskReserve free; with it, the store must stay within MaxDisk
+// (and the room must be free). newLevel marks the call before a level: it
+// measures what the level just committed added. An unreadable usage never
+// stops the search.
+func (d *diskWatch) full(distinct, states uint64, stateSize int, newLevel bool) bool {
+	if d == nil {
+		return false
+	}
+	u, err := d.store.DiskUsage()
+	if err != nil {
+		return false
+	}
+	if newLevel {
+		if d.sampled {
+			d.growth = 0
+			if u.Used > d.usedAt {
+				d.growth = u.Used - d.usedAt
+				if n := distinct - d.distinctAt; n >= 1000 {
+					d.perState = float64(d.growth) / float64(n)
+				}
+			}
+		}
+		d.sampled, d.usedAt, d.distinctAt = true, u.Used, distinct
+	}
+	per := max(d.perState, float64(stateSize+32))
+	next := max(float64(d.growth), float64(states)*per)
+	need := u.Rewrite + 2*uint64(next) + diskSlack
+	if d.max > 0 {
+		return u.Free < need || u.Used+need > d.max
+	}
+	return u.Free < max(DefaultDiskReserve, need)
+}
+
+// nextLevelStates predicts the new states of the next level: the frontier
+// grown as the last level grew.
+func (r *run) nextLevelStates(nf int) uint64 {
+	growth := 1.0
+	if n := len(r.res.Levels); n > 0 && r.res.Levels[n-1].Frontier > 0 {
+		last := r.res.Levels[n-1]
+		growth = max(1, float64(last.New)/float64(last.Frontier))
+	}
+	return uint64(float64(nf) * growth)
+}
+
+// pendingStates estimates the new states of the level being built once
+// the round just generated is inserted: those of the rounds before, and
+// the round's candidates at the last level's share of new ones.
+func (r *run) pendingStates() uint64 {
+	share := 1.0
+	if n := len(r.res.Levels); n > 0 && r.res.Levels[n-1].Candidates > 0 {
+		last := r.res.Levels[n-1]
+		share = min(1, float64(last.New)/float64(last.Candidates))
+	}
+	var cands uint64
+	for _, w := range r.workers {
+		cands += w.generated - w.selfLoops
+	}
+	return uint64(len(r.nextRecs)) + uint64(float64(cands)*share)
+}

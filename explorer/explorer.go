@@ -38,6 +38,11 @@ type Config struct {
 	MaxStates uint64        // distinct states
 	MaxTime   time.Duration // wall-clock time
 	MaxMemory uint64        // bytes of Go heap (checked before each level and while it runs)
+	// MaxDisk bounds the disk space of a store on disk (a DiskStore), checked
+	// before each level and after each round. Whether or not it is set, the
+	// search stops before the store's file system could fill up, and without
+	// it keeps DefaultDiskReserve free.
+	MaxDisk uint64
 
 	// Store keeps the visited set and parent records; nil means a fresh
 	// memory store (NewMemStore).
@@ -89,7 +94,7 @@ type Result struct {
 	Depth      int    // deepest level holding a state
 	Complete   bool   // the whole reachable space was explored
 	StopReason string // see decide: done, violation, every invariant violated, max depth, interrupted, or "budget " + Budget
-	Budget     string // the budget that stopped the search: max-states, max-time, max-memory
+	Budget     string // the budget that stopped the search: max-states, max-time, max-memory, max-disk
 	Violations []Violation
 	Levels     []LevelStats
 	Elapsed    time.Duration

@@ -36,6 +36,7 @@ func Run(model spec.Model, cfg Config) (*Search, error) {
 	r.startWorkers()
 	r.mon = startMonitor(cfg.MaxTime, cfg.MaxMemory, r.t0)
 	defer r.mon.stop()
+	r.disk = newDiskWatch(r.store, cfg.MaxDisk)
 
 	var why stop
 	for why.goOn() {
@@ -82,6 +83,7 @@ type run struct {
 	prior        time.Duration // search time of the runs before a resume
 	lastProgress time.Time
 	mon          *monitor
+	disk         *diskWatch // nil unless the store is on disk
 	workers      []*worker
 
 	// The last committed level: its number, the index of its first state
@@ -230,12 +232,15 @@ const (
 //   - "interrupted": Config.Context is cancelled;
 //   - "budget max-states": Config.MaxStates states are found;
 //   - "budget max-time", "budget max-memory": the monitor tripped;
-//   - "budget max-memory": the next level is predicted not to fit.
+//   - "budget max-memory": the next level is predicted not to fit;
+//   - "budget max-disk": a disk store's file system could fill up during
+//     the next level, or the store would pass Config.MaxDisk (diskWatch).
 //
 // roundGenerated, the level is dropped and the search ends at the last
 // committed level:
 //   - "budget max-time", "budget max-memory": the monitor tripped;
-//   - "interrupted": the context is cancelled.
+//   - "interrupted": the context is cancelled;
+//   - "budget max-disk": the level built so far could fill the disk.
 //
 // roundInserted:
 //   - ErrTooManyStates: the new states would overflow 32-bit indices;
@@ -251,6 +256,9 @@ func (r *run) decide(at moment) stop {
 		}
 		if r.ctx.Err() != nil {
 			return stop{reason: "interrupted"}
+		}
+		if r.disk.full(res.Distinct, r.pendingStates(), r.size, false) {
+			return budgetStop("max-disk")
 		}
 		return stop{}
 	case roundInserted:
@@ -285,6 +293,9 @@ func (r *run) decide(at moment) stop {
 	}
 	if cfg.MaxMemory > 0 && heapInUse()+levelEstimate(res.Levels, nf, r.size, r.nw) > cfg.MaxMemory {
 		return budgetStop("max-memory")
+	}
+	if r.disk.full(res.Distinct, r.nextLevelStates(nf), r.size, true) {
+		return budgetStop("max-disk")
 	}
 	return stop{}
 }

@@ -88,7 +88,7 @@ func TestSanityInvariantsDetect(t *testing.T) {
 }
 
 func TestSelect(t *testing.T) {
-	for list, want := range map[string]int{"all": 11, "sanity": 4, "caba": 7, "NoDanglingCaba,sanity": 5, "NoDanglingCaba,NoDanglingCaba": 1} {
+	for list, want := range map[string]int{"all": 13, "sanity": 6, "caba": 7, "NoDanglingCaba,sanity": 7, "NoDanglingCaba,NoDanglingCaba": 1} {
 		invs, err := invariants.Select(list, linux.Seed)
 		if err != nil || len(invs) != want {
 			t.Errorf("%q: %d invariants, %v; want %d", list, len(invs), err, want)

@@ -43,6 +43,16 @@ var Fields = [...]Field{
 		Doc: "per group: SIGCHLD is SIG_IGN (children auto-reap)"},
 	{Name: "group_exec_task", GoName: "Exec", Scope: ScopeGroup, Kind: KindSlotOrNone, Byte: 4, Shift: 4,
 		Doc: "per group: the thread running de_thread, or None"},
+
+	// Sessions and process groups (action sets sessions, execve). Ids are
+	// group names, and an id stays in use after its group is gone. With the
+	// sets off sid and pgid are 1 for every group with a hashed task.
+	{Name: "sid", GoName: "Sid", Scope: ScopeGroup, Kind: KindSlot, Byte: 4, Shift: 0, ID: true,
+		Doc: "per group: session id (task_session), a group name"},
+	{Name: "pgid", GoName: "Pgid", Scope: ScopeGroup, Kind: KindSlot, Byte: 5, Shift: 4, ID: true,
+		Doc: "per group: process group id (task_pgrp), a group name"},
+	{Name: "execd", GoName: "Execd", Scope: ScopeGroup, Kind: KindFlag, Byte: 0, Shift: 7,
+		Doc: "per group: the process has completed an execve (PF_FORKNOEXEC clear)"},
 }
 
 // A Field describes one field of State (see Fields).
@@ -54,12 +64,20 @@ type Field struct {
 	Kind   Kind
 	// Byte and Shift place the field in the encoding: bits Shift..Shift+Width-1
 	// of byte Byte of each task slot's BytesPerTask bytes (a global field: of
-	// slot 1's). Free today: bits 0..3 of byte 4 (room for one more slot
-	// pointer) and bit 7 of byte 0; a Byte beyond 4 makes BytesPerTask grow.
+	// slot 1's). Free today: bits 0..3 of byte 5 (room for one more slot
+	// pointer; bit 6 of byte 0 is the global corrupt flag in slot 1, unused
+	// in the others); a Byte beyond 5 makes BytesPerTask grow.
 	Byte, Shift uint8
 	// Released is what Canonicalize keeps of a Released task (per-task fields;
 	// per-group fields are all cleared once every task of the group is Released).
 	Released Keep
+	// ID marks a slot field that holds an id (a group name such as a session
+	// id) rather than a pointer the lifecycle maintains: in the first colour
+	// of symmetry refinement its kind counts only when it names a movable
+	// slot (2 and up), so that with every id 0 or 1 (the sessions sets off)
+	// the colours, hence representatives and symmetric traces, are those of
+	// the table without the id fields (symmetry.go).
+	ID bool
 }
 
 // FieldID names a field: its index in Fields (constants FieldSt, FieldTg, ...).

@@ -51,6 +51,7 @@ func TestFieldTableChecks(t *testing.T) {
 		"two statuses":   func(fs []Field) { fs[2].Kind = KindStatus },
 		"group keeps":    func(fs []Field) { fs[len(fs)-1].Released = Kept },
 		"global slot":    func(fs []Field) { fs[0].Kind = KindSlot },
+		"id flag":        func(fs []Field) { fs[0].ID = true },
 		"colour bits": func(fs []Field) {
 			for k := range fs {
 				if fs[k].Scope == ScopeTask && fs[k].Kind == KindSlot {
@@ -133,6 +134,8 @@ func checkTable(fs []Field) ([]genField, int, error) {
 			return nil, 0, fmt.Errorf("%s: bad scope, kind or Released", f.Name)
 		case f.Scope == ScopeGlobal && f.Kind != KindFlag:
 			return nil, 0, fmt.Errorf("%s: global fields can only be flags", f.Name)
+		case f.ID && f.Kind != KindSlot:
+			return nil, 0, fmt.Errorf("%s: only slot fields (KindSlot) hold ids", f.Name)
 		case f.Scope != ScopeTask && f.Released != Cleared:
 			return nil, 0, fmt.Errorf("%s: only per-task fields say what a Released task keeps", f.Name)
 		case int(f.Byte) >= len(used) || f.Shift+g.width > 8:
@@ -236,6 +239,21 @@ func generateFields(fs []Field) ([]byte, error) {
 	p("// pointerFields is the number of slot-pointer fields, the length of pointers.")
 	p("const pointerFields = %d", len(slots))
 	p("")
+	var ids uint64
+	var idNames []string
+	for k, f := range slots {
+		if f.ID {
+			ids |= 1 << k
+			idNames = append(idNames, f.Name)
+		}
+	}
+	p("// idPointers has bit k set when pointer k of pointers holds an id (Field.ID):")
+	if len(idNames) == 0 {
+		idNames = []string{"none"}
+	}
+	p("// %s.", strings.Join(idNames, ", "))
+	p("const idPointers = %#x", ids)
+	p("")
 	p("// State is the decoded state of the Linux task model (see docs/model.md).")
 	p("// Per-task arrays are indexed by slot; per-group arrays are indexed by the")
 	p("// group's founding slot. The fields are described by Fields (fields.go).")
@@ -306,27 +324,16 @@ func generateFields(fs []Field) ([]byte, error) {
 	p("_ = b[BytesPerTask*int(s.N)-1]")
 	p("for i := uint8(1); i <= s.N; i++ {")
 	p("o := int(i-1) * BytesPerTask")
-	flagBytes := 0
+	p("p := b[o : o+BytesPerTask : o+BytesPerTask]")
 	for b := range bpt {
-		for _, f := range inByte(all, b) {
-			if f.Kind == KindFlag {
-				flagBytes++
-				break
-			}
-		}
-	}
-	for b := range bpt {
-		at := strings.TrimSuffix(strings.TrimPrefix(byteAt("o", b), "b["), "]")
 		var terms []string
-		var flags []genField
-		for _, f := range slices.Backward(inByte(all, b)) { // high bits first, as one reads a byte
-			if f.Kind == KindFlag {
-				flags = append(flags, f)
-				continue
-			}
+		for _, f := range slices.Backward(inByte(local, b)) { // high bits first, as one reads a byte
 			t := f.ref("s", "i")
-			if f.Kind == KindStatus {
+			switch f.Kind {
+			case KindStatus:
 				t = "uint8(" + t + ")"
+			case KindFlag:
+				t = "b2u(" + t + ")" // branch-free
 			}
 			if f.Shift > 0 {
 				t += fmt.Sprintf("<<%d", f.Shift)
@@ -337,32 +344,12 @@ func generateFields(fs []Field) ([]byte, error) {
 		if expr == "" {
 			expr = "0"
 		}
-		if len(flags) == 0 {
-			p("b[%s] = %s", at, expr)
-			continue
-		}
-		v := "f"
-		if flagBytes > 1 {
-			v = fmt.Sprintf("f%d", b)
-		}
-		if len(terms) == 0 {
-			p("var %s uint8", v)
-		} else {
-			p("%s := %s", v, expr)
-		}
-		slices.Reverse(flags) // low bits first
-		for _, f := range flags {
-			cond := f.ref("s", "i")
-			if f.Scope == ScopeGlobal {
-				cond = "i == 1 && " + cond
-			}
-			p("if %s {", cond)
-			p("%s |= 1 << %d", v, f.Shift)
-			p("}")
-		}
-		p("b[%s] = %s", at, v)
+		p("p[%d] = %s", b, expr)
 	}
 	p("}")
+	for _, f := range global {
+		p("b[%d] |= b2u(%s) << %d // slot 1 holds the global fields", f.Byte, f.ref("s", ""), f.Shift)
+	}
 	p("}")
 	p("")
 
@@ -388,27 +375,23 @@ func generateFields(fs []Field) ([]byte, error) {
 		}
 		return fmt.Sprintf("%s >> %d & %d", x, f.Shift, m)
 	}
-	clearSlot := func(i string) {
-		for _, f := range local {
-			p("%s = %s", f.ref("s", i), f.zero())
-		}
-	}
 	p("// Decode reads an encoded state of n tasks from b into s.")
 	p("func (s *State) Decode(b []byte, n int) {")
 	p("_ = b[BytesPerTask*n-1]")
+	p("*s = blank // slot 0 and the slots beyond n at their zero; 1..n are all written below")
 	p("s.N = uint8(n)")
 	for _, f := range global {
 		p("%s = %s", f.ref("s", ""), decodeExpr(f, fmt.Sprintf("b[%d]", f.Byte)))
 	}
-	clearSlot("0")
 	p("for i := 1; i <= n; i++ {")
 	p("o := (i - 1) * BytesPerTask")
+	p("p := b[o : o+BytesPerTask : o+BytesPerTask]")
 	for b := range bpt {
 		fs := inByte(local, b)
 		if len(fs) == 0 {
 			continue
 		}
-		x := byteAt("o", b)
+		x := fmt.Sprintf("p[%d]", b)
 		if len(fs) > 1 {
 			v := fmt.Sprintf("f%d", b)
 			p("%s := %s", v, x)
@@ -421,10 +404,11 @@ func generateFields(fs []Field) ([]byte, error) {
 		}
 	}
 	p("}")
-	p("for i := n + 1; i < Slots; i++ {")
-	clearSlot("i")
 	p("}")
-	p("}")
+	p("")
+	p("// blank is Blank(0), what Decode starts from: one copy of the struct is")
+	p("// cheaper than clearing each field of the unused slots.")
+	p("var blank = Blank(0)")
 	p("")
 
 	// Validate.

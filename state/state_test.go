@@ -23,6 +23,7 @@ func randomState(r *rand.Rand, n int) State {
 			s.Exec[i] = uint8(r.IntN(n + 1))
 		}
 		s.Sub[i], s.HasSub[i], s.Ign[i] = r.IntN(2) == 0, r.IntN(2) == 0, r.IntN(2) == 0
+		s.Sid[i], s.Pgid[i], s.Execd[i] = uint8(r.IntN(n+1)), uint8(r.IntN(n+1)), r.IntN(2) == 0
 	}
 	return s
 }
@@ -77,6 +78,15 @@ func TestCanonicalize(t *testing.T) {
 	}
 	if s.Leader[2] != 0 || s.Sub[2] || s.Exec[2] != None {
 		t.Errorf("a fully released group keeps its group fields")
+	}
+	// ... its session and process group ids too (but not another group's
+	// ids that name it: an id stays in use after its group is gone).
+	w := Initial(4)
+	w.St[2], w.Tg[2], w.Born[2], w.Leader[2], w.Sid[2], w.Pgid[2], w.Execd[2] = Released, 2, 1, 2, 2, 2, true
+	w.St[3], w.Tg[3], w.Parent[3], w.Born[3], w.Leader[3], w.Sid[3], w.Pgid[3] = Running, 3, 1, 2, 3, 2, 2
+	w.Canonicalize()
+	if w.Sid[2] != 0 || w.Pgid[2] != 0 || w.Execd[2] || w.Sid[3] != 2 || w.Pgid[3] != 2 {
+		t.Errorf("ids after the release of their group: %+v", w)
 	}
 	// A group with a hashed task keeps its fields even if its founder is released (after an exec).
 	u := Initial(4)
@@ -164,12 +174,12 @@ func TestFieldTable(t *testing.T) {
 	for _, f := range Fields {
 		names = append(names, f.Name)
 	}
-	want := "corrupt state tgid real_parent caba cabd_on born group_leader is_child_subreaper has_child_subreaper sigchld_ignored group_exec_task"
+	want := "corrupt state tgid real_parent caba cabd_on born group_leader is_child_subreaper has_child_subreaper sigchld_ignored group_exec_task sid pgid execd"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("field names %q, want %q", got, want)
 	}
-	if BytesPerTask != 5 || pointerFields != 7 {
-		t.Errorf("BytesPerTask %d, pointerFields %d", BytesPerTask, pointerFields)
+	if BytesPerTask != 6 || pointerFields != 9 || idPointers != 1<<7|1<<8 {
+		t.Errorf("BytesPerTask %d, pointerFields %d, idPointers %#x", BytesPerTask, pointerFields, idPointers)
 	}
 	b := Blank(4)
 	if b.N != 4 {

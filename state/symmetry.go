@@ -10,7 +10,12 @@ import "slices"
 // relative order of the Running threads of each group maps every behaviour
 // of a state to a behaviour of its image: such states are merged. Everything
 // else (every field of the Fields table: groups, parents, caba, cabds lists,
-// born, leaders, exec, flags) is carried along by the permutation.
+// born, leaders, exec, session and process group ids, flags) is carried
+// along by the permutation. Sessions and process groups add no dependence
+// on slot order: setsid and setpgid compare ids for equality only (is there
+// a group with pgid g, is sid[c] == sid[g], is c a child of a thread of g),
+// every id is a group name renamed with its group, and no action picks the
+// lowest or highest of anything among them.
 //
 // The representative is found by canonical labelling: slots get a colour by
 // colour refinement over the pointer structure (AHU-style: a slot's colour
@@ -167,7 +172,15 @@ func (s *State) runningRank(i uint8) int {
 	return r
 }
 
-// The colour a slot starts refinement with: its own non-pointer fields
+// The colour a slot starts refinement with: the kinds of its pointers (0, 1,
+// None, itself, another slot), except that an id field (Field.ID: sid, pgid)
+// that is 0 or 1 adds nothing. 0 and 1 are fixed by every merged
+// permutation, so the colour stays label-independent; the information is not
+// lost either (an id is 0 exactly at a slot that founds no group with a
+// hashed task, which group_leader already tells). It keeps the colours of
+// the model with the sessions sets off, where every id is 0 or 1, equal to
+// those before the id fields existed, so representatives and the traces of
+// symmetric runs did not change with them. Then its own non-pointer fields
 // (colourFlags, generated from the Fields table: the status in the low
 // colourStatusBits bits, then one bit per flag in table order) and its rank
 // among the Running threads of its group from bit colourRankShift. These
@@ -201,9 +214,16 @@ func (s *State) refine(mov []uint8) [Slots]uint64 {
 		}
 		return 5
 	}
+	var ptrs [Slots][pointerFields]uint8 // each movable slot's pointers, read once
+	for _, i := range mov {
+		ptrs[i] = s.pointers(i)
+	}
 	for _, i := range mov {
 		h := mix(0, s.colourFlags(i)|uint64(s.runningRank(i))<<colourRankShift)
-		for _, v := range s.pointers(i) {
+		for f, v := range ptrs[i] {
+			if idPointers&(1<<f) != 0 && v <= 1 {
+				continue // an id naming init or no group (see below)
+			}
 			h = mix(h, kind(v, i))
 		}
 		color[i] = h
@@ -227,7 +247,7 @@ func (s *State) refine(mov []uint8) [Slots]uint64 {
 	for round := 0; round < len(mov); round++ {
 		for _, i := range mov {
 			h := color[i]
-			for f, v := range s.pointers(i) {
+			for f, v := range ptrs[i] {
 				if movable(v) && v != i {
 					h = mix(h, mix(uint64(f)+16, color[v]))
 				}
@@ -237,7 +257,7 @@ func (s *State) refine(mov []uint8) [Slots]uint64 {
 				if j == i {
 					continue
 				}
-				for f, v := range s.pointers(j) {
+				for f, v := range ptrs[j] {
 					if v == i {
 						in += mix(uint64(f)+32, color[j])
 					}

@@ -41,13 +41,16 @@ func (s Status) Hashed() bool { return s >= Running && s <= Dead }
 // (fields.go) into zz_fields_gen.go.
 
 // Initial returns the initial state for a budget of n tasks: init (task 1)
-// running alone, child of init_task, on init_task's cabds list.
+// running alone, child of init_task, on init_task's cabds list, leader of
+// session 1 and process group 1.
 func Initial(n int) State {
 	s := Blank(n)
 	s.St[1] = Running
 	s.Tg[1] = 1
 	s.CabdOf[1] = 0
 	s.Leader[1] = 1
+	s.Sid[1] = 1
+	s.Pgid[1] = 1
 	return s
 }
 

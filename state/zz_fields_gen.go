@@ -19,13 +19,20 @@ const (
 	FieldHasSub                 // has_child_subreaper
 	FieldIgn                    // sigchld_ignored
 	FieldExec                   // group_exec_task
+	FieldSid                    // sid
+	FieldPgid                   // pgid
+	FieldExecd                  // execd
 )
 
 // BytesPerTask is the encoded size of one task slot.
-const BytesPerTask = 5
+const BytesPerTask = 6
 
 // pointerFields is the number of slot-pointer fields, the length of pointers.
-const pointerFields = 7
+const pointerFields = 9
+
+// idPointers has bit k set when pointer k of pointers holds an id (Field.ID):
+// sid, pgid.
+const idPointers = 0x180
 
 // State is the decoded state of the Linux task model (see docs/model.md).
 // Per-task arrays are indexed by slot; per-group arrays are indexed by the
@@ -46,6 +53,9 @@ type State struct {
 	HasSub [Slots]bool  // per group: has_child_subreaper
 	Ign    [Slots]bool  // per group: SIGCHLD is SIG_IGN (children auto-reap)
 	Exec   [Slots]uint8 // per group: the thread running de_thread, or None
+	Sid    [Slots]uint8 // per group: session id (task_session), a group name
+	Pgid   [Slots]uint8 // per group: process group id (task_pgrp), a group name
+	Execd  [Slots]bool  // per group: the process has completed an execve (PF_FORKNOEXEC clear)
 }
 
 // Blank returns the state of n tasks with every slot unborn and every
@@ -63,86 +73,63 @@ func Blank(n int) State {
 // Encode writes the compact encoding of s into b, which must hold Size(N) bytes:
 // BytesPerTask bytes per slot 1..N, laid out as the Fields table says:
 //
-//	byte 0: state bits 0..2, is_child_subreaper bit 3, has_child_subreaper bit 4, sigchld_ignored bit 5, corrupt bit 6 (slot 1 only)
+//	byte 0: state bits 0..2, is_child_subreaper bit 3, has_child_subreaper bit 4, sigchld_ignored bit 5, corrupt bit 6 (slot 1 only), execd bit 7
 //	byte 1: real_parent bits 0..3, tgid bits 4..7
 //	byte 2: cabd_on bits 0..3, caba bits 4..7
 //	byte 3: group_leader bits 0..3, born bits 4..7
-//	byte 4: group_exec_task bits 4..7
+//	byte 4: sid bits 0..3, group_exec_task bits 4..7
+//	byte 5: pgid bits 4..7
 //
 // Every other bit is zero.
 func (s *State) Encode(b []byte) {
 	_ = b[BytesPerTask*int(s.N)-1]
 	for i := uint8(1); i <= s.N; i++ {
 		o := int(i-1) * BytesPerTask
-		f := uint8(s.St[i])
-		if s.Sub[i] {
-			f |= 1 << 3
-		}
-		if s.HasSub[i] {
-			f |= 1 << 4
-		}
-		if s.Ign[i] {
-			f |= 1 << 5
-		}
-		if i == 1 && s.Corrupt {
-			f |= 1 << 6
-		}
-		b[o] = f
-		b[o+1] = s.Tg[i]<<4 | s.Parent[i]
-		b[o+2] = s.Caba[i]<<4 | s.CabdOf[i]
-		b[o+3] = s.Born[i]<<4 | s.Leader[i]
-		b[o+4] = s.Exec[i] << 4
+		p := b[o : o+BytesPerTask : o+BytesPerTask]
+		p[0] = b2u(s.Execd[i])<<7 | b2u(s.Ign[i])<<5 | b2u(s.HasSub[i])<<4 | b2u(s.Sub[i])<<3 | uint8(s.St[i])
+		p[1] = s.Tg[i]<<4 | s.Parent[i]
+		p[2] = s.Caba[i]<<4 | s.CabdOf[i]
+		p[3] = s.Born[i]<<4 | s.Leader[i]
+		p[4] = s.Exec[i]<<4 | s.Sid[i]
+		p[5] = s.Pgid[i] << 4
 	}
+	b[0] |= b2u(s.Corrupt) << 6 // slot 1 holds the global fields
 }
 
 // Decode reads an encoded state of n tasks from b into s.
 func (s *State) Decode(b []byte, n int) {
 	_ = b[BytesPerTask*n-1]
+	*s = blank // slot 0 and the slots beyond n at their zero; 1..n are all written below
 	s.N = uint8(n)
 	s.Corrupt = b[0]&(1<<6) != 0
-	s.St[0] = 0
-	s.Tg[0] = 0
-	s.Parent[0] = 0
-	s.Caba[0] = 0
-	s.CabdOf[0] = None
-	s.Born[0] = 0
-	s.Leader[0] = 0
-	s.Sub[0] = false
-	s.HasSub[0] = false
-	s.Ign[0] = false
-	s.Exec[0] = None
 	for i := 1; i <= n; i++ {
 		o := (i - 1) * BytesPerTask
-		f0 := b[o]
+		p := b[o : o+BytesPerTask : o+BytesPerTask]
+		f0 := p[0]
 		s.St[i] = Status(f0 & 7)
 		s.Sub[i] = f0&(1<<3) != 0
 		s.HasSub[i] = f0&(1<<4) != 0
 		s.Ign[i] = f0&(1<<5) != 0
-		f1 := b[o+1]
+		s.Execd[i] = f0&(1<<7) != 0
+		f1 := p[1]
 		s.Tg[i] = f1 >> 4
 		s.Parent[i] = f1 & 15
-		f2 := b[o+2]
+		f2 := p[2]
 		s.Caba[i] = f2 >> 4
 		s.CabdOf[i] = f2 & 15
-		f3 := b[o+3]
+		f3 := p[3]
 		s.Born[i] = f3 >> 4
 		s.Leader[i] = f3 & 15
-		s.Exec[i] = b[o+4] >> 4
-	}
-	for i := n + 1; i < Slots; i++ {
-		s.St[i] = 0
-		s.Tg[i] = 0
-		s.Parent[i] = 0
-		s.Caba[i] = 0
-		s.CabdOf[i] = None
-		s.Born[i] = 0
-		s.Leader[i] = 0
-		s.Sub[i] = false
-		s.HasSub[i] = false
-		s.Ign[i] = false
-		s.Exec[i] = None
+		f4 := p[4]
+		s.Exec[i] = f4 >> 4
+		s.Sid[i] = f4 & 15
+		s.Pgid[i] = p[5] >> 4
 	}
 }
+
+// blank is Blank(0), what Decode starts from: one copy of the struct is
+// cheaper than clearing each field of the unused slots.
+var blank = Blank(0)
 
 // Validate checks that b is a well-formed encoding of a state with n tasks
 // (used for states read back from trace files or stores): the right size,
@@ -159,7 +146,7 @@ func Validate(b []byte, n int) error {
 		if st := Status(b[o] & 7); st > Released {
 			return fmt.Errorf("slot %d: bad status %d", i+1, st)
 		}
-		if b[o]&^reserved(i == 0, 0x7f, 0x3f) != 0 || b[o+4]&^0xf0 != 0 {
+		if b[o]&^reserved(i == 0, 0xff, 0xbf) != 0 || b[o+5]&^0xf0 != 0 {
 			return fmt.Errorf("slot %d: reserved bits set", i+1)
 		}
 	}
@@ -197,14 +184,17 @@ func (s *State) Permute(perm *[Slots]uint8) State {
 		t.HasSub[j] = s.HasSub[i]
 		t.Ign[j] = s.Ign[i]
 		t.Exec[j] = p(s.Exec[i])
+		t.Sid[j] = p(s.Sid[i])
+		t.Pgid[j] = p(s.Pgid[i])
+		t.Execd[j] = s.Execd[i]
 	}
 	return t
 }
 
 // pointers returns slot i's pointer fields, per task and per group in table
-// order: tgid, real_parent, caba, cabd_on, born, group_leader, group_exec_task.
+// order: tgid, real_parent, caba, cabd_on, born, group_leader, group_exec_task, sid, pgid.
 func (s *State) pointers(i uint8) [pointerFields]uint8 {
-	return [pointerFields]uint8{s.Tg[i], s.Parent[i], s.Caba[i], s.CabdOf[i], s.Born[i], s.Leader[i], s.Exec[i]}
+	return [pointerFields]uint8{s.Tg[i], s.Parent[i], s.Caba[i], s.CabdOf[i], s.Born[i], s.Leader[i], s.Exec[i], s.Sid[i], s.Pgid[i]}
 }
 
 // colourFlags is slot i's own fields other than pointers, for the symmetry
@@ -219,6 +209,9 @@ func (s *State) colourFlags(i uint8) uint64 {
 	}
 	if s.Ign[i] {
 		f |= 1 << 6
+	}
+	if s.Execd[i] {
+		f |= 1 << 7
 	}
 	return f
 }
@@ -242,6 +235,9 @@ func (s *State) clearGroup(g uint8) {
 	s.HasSub[g] = false
 	s.Ign[g] = false
 	s.Exec[g] = None
+	s.Sid[g] = 0
+	s.Pgid[g] = 0
+	s.Execd[g] = false
 }
 
 // Get returns field f of slot or group i (ignored for global fields) as a
@@ -272,6 +268,12 @@ func (s *State) Get(f FieldID, i uint8) uint8 {
 		return b2u(s.Ign[i])
 	case FieldExec:
 		return s.Exec[i]
+	case FieldSid:
+		return s.Sid[i]
+	case FieldPgid:
+		return s.Pgid[i]
+	case FieldExecd:
+		return b2u(s.Execd[i])
 	}
 	panic(fmt.Sprintf("state: no field %d", f))
 }
@@ -304,6 +306,12 @@ func (s *State) Set(f FieldID, i uint8, v uint8) {
 		s.Ign[i] = v != 0
 	case FieldExec:
 		s.Exec[i] = v
+	case FieldSid:
+		s.Sid[i] = v
+	case FieldPgid:
+		s.Pgid[i] = v
+	case FieldExecd:
+		s.Execd[i] = v != 0
 	default:
 		panic(fmt.Sprintf("state: no field %d", f))
 	}

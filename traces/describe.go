@@ -104,6 +104,9 @@ func Describe(rev linux.Revision, before, after *state.State, a spec.Action) str
 		ev = append(ev, autoreaped(before, after, t)...)
 		if g := before.Tg[t]; before.Exec[g] != state.None && after.Exec[g] == state.None {
 			ev = append(ev, fmt.Sprintf("de_thread of %d completes", before.Exec[g]))
+			if after.Execd[g] && !before.Execd[g] {
+				ev = append(ev, "the exec completes (PF_FORKNOEXEC cleared)")
+			}
 		}
 	case linux.KExecBegin:
 		ev = append(ev, fmt.Sprintf("%s: execve() -> de_thread, zap_other_threads", who))
@@ -111,6 +114,19 @@ func Describe(rev linux.Revision, before, after *state.State, a spec.Action) str
 		l := before.Leader[before.Tg[t]]
 		ev = append(ev, fmt.Sprintf("%s: de_thread takes over from zombie leader %d (exchange_tids, cabd moved to %d; %d EXIT_DEAD)", who, l, t, l))
 		ev = append(ev, grouped(before, after, func(s *state.State, i uint8) uint8 { return s.Caba[i] }, "caba")...)
+	case linux.KSetsid:
+		ev = append(ev, fmt.Sprintf("%s: setsid() -> session %d", who, after.Sid[after.Tg[t]]))
+	case linux.KSetpgid:
+		c, p := a.B()>>4, a.B()&15
+		e := fmt.Sprintf("%s: setpgid(%d, %d)", who, c, p)
+		if p == c && !pgrpIn(before, p) {
+			e += fmt.Sprintf(" -> process %d leads a new process group %d", c, p)
+		} else {
+			e += fmt.Sprintf(" -> process %d joins process group %d", c, p)
+		}
+		ev = append(ev, e)
+	case linux.KExecve:
+		ev = append(ev, fmt.Sprintf("%s: execve() (single-threaded; PF_FORKNOEXEC cleared)", who))
 	default:
 		ev = append(ev, linux.FormatAction(a))
 	}
@@ -139,4 +155,15 @@ func newCabaName(r linux.NewCaba) string {
 		return "find_new_caba"
 	}
 	return "forget_caba"
+}
+
+// pgrpIn reports whether process group p has a member in s (a process with
+// a hashed task whose pgid is p).
+func pgrpIn(s *state.State, p uint8) bool {
+	for h := uint8(1); h <= s.N; h++ {
+		if s.Tg[h] == h && s.Pgid[h] == p && s.GroupHashed(h) {
+			return true
+		}
+	}
+	return false
 }

@@ -131,7 +131,15 @@ func processLine(s *state.State, g uint8) string {
 	if s.Exec[g] != state.None {
 		flags = append(flags, fmt.Sprintf("exec_by=%d", s.Exec[g]))
 	}
+	if s.Execd[g] {
+		flags = append(flags, "execd")
+	}
 	line := fmt.Sprintf("process %d: %s", g, strings.Join(ts, ", "))
+	if s.Sid[g] != 1 || s.Pgid[g] != 1 {
+		// Session and process group, unless both are init's (the only ids
+		// with the sessions sets off).
+		line += fmt.Sprintf(" sid=%d pgid=%d", s.Sid[g], s.Pgid[g])
+	}
 	if len(flags) > 0 {
 		line += "  [" + strings.Join(flags, " ") + "]"
 	}
@@ -142,7 +150,10 @@ func processLine(s *state.State, g uint8) string {
 // kernel's field names (state.Fields), slot by slot in table order, then the
 // global fields: "caba[3]: 1 -> 2", "corrupt: false -> true". Of a task that
 // has just been released only the status is listed: its other fields are
-// normalised away.
+// normalised away. An id field (sid, pgid) that changes between 0 (no group)
+// and 1 (init's session and process group, every group's with the sessions
+// sets off) is not listed: a process born into or gone from init's session
+// is already told by its state and tgid lines.
 func Diff(a, b *state.State) []string {
 	var out []string
 	for i := uint8(1); i <= a.N; i++ {
@@ -151,7 +162,11 @@ func Diff(a, b *state.State) []string {
 			if f.Scope == state.ScopeGlobal || released && f.Kind != state.KindStatus {
 				continue
 			}
-			x, y := diffValue(f.Kind, a.Get(state.FieldID(id), i)), diffValue(f.Kind, b.Get(state.FieldID(id), i))
+			u, v := a.Get(state.FieldID(id), i), b.Get(state.FieldID(id), i)
+			if f.ID && u <= 1 && v <= 1 {
+				continue
+			}
+			x, y := diffValue(f.Kind, u), diffValue(f.Kind, v)
 			if x != y {
 				out = append(out, fmt.Sprintf("%s[%d]: %s -> %s", f.Name, i, x, y))
 			}

@@ -210,6 +210,7 @@ type scaleFlags struct {
 	resume    bool
 	symmetry  bool
 	memBudget string
+	maxDisk   string
 	spec      check.Store // set by validate
 }
 
@@ -221,6 +222,7 @@ func addScaleFlags(fs *pflag.FlagSet) *scaleFlags {
 	fs.BoolVar(&f.resume, "resume", false, "continue the interrupted search saved in --dir (same parameters)")
 	fs.BoolVar(&f.symmetry, "symmetry", false, "exact symmetry reduction: explore one state per class of interchangeable tasks (docs/scale.md)")
 	fs.StringVar(&f.memBudget, "mem-budget", "", "memory for the in-memory visited set, e.g. 4GiB; past it the search goes on from disk through Badger (in --dir or a temporary directory)")
+	fs.StringVar(&f.maxDisk, "max-disk", "", "stop cleanly (resumable) before the disk store would use more than this, e.g. 50GiB (default: no limit, but stop before its file system has less than 256MiB, or twice a level's growth, free)")
 	return f
 }
 
@@ -251,6 +253,19 @@ func (f *scaleFlags) validate() error {
 			return fmt.Errorf("--mem-budget: %w", err)
 		}
 		f.spec.MemBudget = n
+	}
+	if f.maxDisk != "" {
+		n, err := parseBytes(f.maxDisk)
+		if err != nil {
+			return fmt.Errorf("--max-disk: %w", err)
+		}
+		if n > 0 && f.store != "badger" && f.memBudget == "" && !f.resume {
+			return errors.New("--max-disk applies to a disk store (--store badger, or --mem-budget)")
+		}
+		if n > 0 && n < 16<<20 {
+			return fmt.Errorf("--max-disk %s is below the 16MiB minimum", f.maxDisk)
+		}
+		f.spec.MaxDisk = n
 	}
 	return nil
 }

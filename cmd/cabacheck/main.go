@@ -56,6 +56,7 @@ var commands = map[string]command{
 	"concern":    {"list the review concerns, or reproduce one (shortest trace or holds-up-to-N)", runConcern},
 	"findings":   {"regenerate docs/findings.md (matrix, concerns, fix verification)", runFindings},
 	"conform":    {"replay model walks on the host kernel or a patched kernel under qemu", runConform},
+	"restore":    {"dump a trace's last state, plan its restore (criu or caba planner) and replay it", runRestore},
 }
 
 func main() {

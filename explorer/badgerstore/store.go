@@ -3,14 +3,14 @@ package badgerstore
 import (
 	"cmp"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -19,12 +19,13 @@ import (
 	"cabacheck/spec"
 )
 
-// formatVersion changes whenever the key layout or meta does.
-const formatVersion = 1
+// formatVersion changes whenever the key layout, the checkpoint or the
+// store's own file does. Format 1 kept the checkpoint in a Badger key;
+// format 2 keeps it in CABACHECK, with a record of Badger's files.
+const formatVersion = 2
 
 const (
 	shardBits  = 10
-	metaKey    = "m"
 	visitedTag = 'v'
 	indexTag   = 'i'
 )
@@ -56,96 +57,178 @@ type Store struct {
 	filter    *bloom          // committed fingerprints, past the budget
 	pending   *explorer.FPSet // fingerprints inserted during the current level
 
+	cf     *checkFile          // the content of CABACHECK
+	tables map[uint64]tableSum // the footers of the tables recorded so far
+	// damaged: a check failed during this run; the store's record is then
+	// not renewed when it is closed.
+	damaged bool
+
 	mu          sync.Mutex
 	readErr     error // the first failed lookup, reported by the next Commit
 	readers     []*reader
 	freeReaders []*reader
 }
 
-type meta struct {
-	Format     int                 `json:"format"`
-	Identity   string              `json:"identity"`
-	StateSize  int                 `json:"state_size"`
-	Checkpoint explorer.Checkpoint `json:"checkpoint"`
-}
+var (
+	_ explorer.Store     = (*Store)(nil)
+	_ explorer.DiskStore = (*Store)(nil)
+)
 
-var _ explorer.Store = (*Store)(nil)
-
-// ErrDamaged wraps every sign that a store is inconsistent or unreadable.
+// ErrDamaged matches every sign that a store is inconsistent or unreadable
+// (a *DamageError names the file).
 var ErrDamaged = errors.New("store is damaged")
 
-// Open opens or creates the store in opt.Dir.
+// badgerOptions are Badger's options for a store in dir: no compression,
+// one version per key, and checksums verified on every block read from a
+// table and every value read from a value log.
+func badgerOptions(dir string) badger.Options {
+	return badger.DefaultOptions(dir).WithLogger(nil).WithCompression(options.None).
+		WithNumVersionsToKeep(1).WithDetectConflicts(false).WithBlockCacheSize(64 << 20).
+		WithIndexCacheSize(32 << 20).
+		WithChecksumVerificationMode(options.OnBlockRead).WithVerifyValueChecksum(true)
+}
+
+// Open opens or creates the store in opt.Dir. Everything that can be
+// checked before Badger opens the directory (and may rewrite it) is checked
+// first, reading only: that it is a writable directory, that no live
+// process holds it, what it holds (CABACHECK), and, to resume, that
+// Badger's files hold the checkpoint intact (verifyFiles). A store that is
+// refused is left exactly as it was.
 func Open(opt Options) (*Store, error) {
 	if opt.Dir == "" {
 		return nil, errors.New("no store directory given (--dir)")
 	}
-	exists := false
-	if ents, err := os.ReadDir(opt.Dir); err == nil && len(ents) > 0 {
-		exists = true
-	}
-	if opt.Resume && !exists {
-		return nil, fmt.Errorf("%s holds no store to resume", opt.Dir)
-	}
-	if !opt.Resume && exists {
-		if _, err := os.Stat(filepath.Join(opt.Dir, "MANIFEST")); err != nil {
-			return nil, fmt.Errorf("%s is not empty and holds no store; choose an empty or new directory", opt.Dir)
-		}
-	}
-	bo := badger.DefaultOptions(opt.Dir).WithLogger(nil).WithCompression(options.None).
-		WithNumVersionsToKeep(1).WithDetectConflicts(false).WithBlockCacheSize(64 << 20).
-		WithIndexCacheSize(32 << 20)
-	db, err := badger.Open(bo)
+	cf, err := examine(opt)
 	if err != nil {
-		return nil, fmt.Errorf("store in %s: %w: %v", opt.Dir, ErrDamaged, err)
-	}
-	s := &Store{db: db, opt: opt, exact: explorer.NewFPSet(1 << 16), pending: explorer.NewFPSet(1 << 16)}
-	m, err := s.readMeta()
-	if err != nil {
-		db.Close()
 		return nil, err
 	}
-	switch {
-	case m == nil && opt.Resume:
-		db.Close()
-		return nil, fmt.Errorf("%s holds no search to resume (it was interrupted before its first level was saved, or is not a cabacheck store)", opt.Dir)
-	case m != nil && !opt.Resume:
-		db.Close()
-		return nil, fmt.Errorf("%s already holds a store (of %s, level %d); use --resume to continue it, or another --dir", opt.Dir, m.Identity, m.Checkpoint.Level)
-	case m != nil && m.Format != formatVersion:
-		db.Close()
-		return nil, fmt.Errorf("%s holds a store of format %d; this cabacheck reads format %d", opt.Dir, m.Format, formatVersion)
-	case m != nil && m.Identity != opt.Identity:
-		db.Close()
-		return nil, fmt.Errorf("%s holds a store made for %s; this run is %s: the parameters must be the same to resume", opt.Dir, m.Identity, opt.Identity)
+	db, err := badger.Open(badgerOptions(opt.Dir))
+	if err != nil {
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, fmt.Errorf("store in %s is in use by another process", opt.Dir)
+		}
+		if !opt.Resume {
+			return nil, fmt.Errorf("store in %s: cannot create it: %s", opt.Dir, oneLine(err))
+		}
+		return nil, damage(opt.Dir, "", "Badger cannot open it: "+oneLine(err))
+	}
+	s := &Store{db: db, opt: opt, cf: cf, tables: map[uint64]tableSum{}, exact: explorer.NewFPSet(1 << 16), pending: explorer.NewFPSet(1 << 16)}
+	for _, t := range cf.Files.Tables {
+		s.tables[t.ID] = t
 	}
 	return s, nil
 }
 
-func (s *Store) readMeta() (*meta, error) {
-	var m *meta
-	err := s.db.View(func(txn *badger.Txn) error {
-		it, err := txn.Get([]byte(metaKey))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
+// examine decides, without writing anything but a new store's CABACHECK,
+// whether opt.Dir may be opened as asked, and returns its CABACHECK.
+func examine(opt Options) (*checkFile, error) {
+	dir := opt.Dir
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && opt.Resume:
+		return nil, fmt.Errorf("%s does not exist: there is no store to resume", dir)
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o755); errors.Is(err, syscall.EROFS) {
+			return nil, fmt.Errorf("cannot create %s: it is on a read-only file system", dir)
+		} else if err != nil {
+			return nil, fmt.Errorf("cannot create the store directory: %v", err)
 		}
-		if err != nil {
-			return err
-		}
-		return it.Value(func(v []byte) error {
-			m = &meta{}
-			return json.Unmarshal(v, m)
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store in %s: %w: meta: %v", s.opt.Dir, ErrDamaged, err)
+	case errors.Is(err, syscall.ENOTDIR):
+		return nil, fmt.Errorf("%s: a directory on its path is a file", dir)
+	case err != nil:
+		return nil, fmt.Errorf("store directory: %v", err)
+	case !info.IsDir():
+		return nil, fmt.Errorf("%s is a file, not a directory", dir)
 	}
-	return m, nil
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("store directory: %v", err)
+	}
+	if len(ents) == 0 {
+		if opt.Resume {
+			return nil, fmt.Errorf("%s holds no store to resume", dir)
+		}
+		if err := checkWritable(dir); err != nil {
+			return nil, err
+		}
+		cf := &checkFile{Format: formatVersion, Identity: opt.Identity}
+		if err := writeCheckFile(dir, cf); err != nil {
+			return nil, fmt.Errorf("store in %s: %v", dir, err)
+		}
+		return cf, nil
+	}
+	cf, err := readCheckFile(dir)
+	badgerFiles := false
+	for _, e := range ents {
+		if n := e.Name(); n == manifestName || n == keyRegistryName || strings.HasSuffix(n, tableExt) || strings.HasSuffix(n, vlogExt) || strings.HasSuffix(n, memExt) {
+			badgerFiles = true
+		}
+	}
+	switch {
+	case errors.Is(err, errNoCheckFile) && badgerFiles:
+		return nil, damage(dir, checkName, "missing (a Badger store without it is damaged, or was made by an older cabacheck)")
+	case errors.Is(err, errNoCheckFile) && opt.Resume:
+		return nil, fmt.Errorf("%s holds no store to resume", dir)
+	case errors.Is(err, errNoCheckFile):
+		return nil, fmt.Errorf("%s is not empty and holds no store; choose an empty or new directory", dir)
+	case err != nil:
+		return nil, err
+	}
+	switch {
+	case cf.Format != formatVersion:
+		return nil, fmt.Errorf("%s holds a store of format %d; this cabacheck reads format %d", dir, cf.Format, formatVersion)
+	case !opt.Resume && cf.Checkpoint != nil:
+		return nil, fmt.Errorf("%s already holds a store (of %s, level %d); use --resume to continue it, or another --dir", dir, cf.Identity, cf.Checkpoint.Level)
+	case !opt.Resume:
+		return nil, fmt.Errorf("%s already holds a store (of %s) that saved no level; remove it, or choose another --dir", dir, cf.Identity)
+	case cf.Identity != opt.Identity:
+		return nil, fmt.Errorf("%s holds a store made for %s; this run is %s: the parameters must be the same to resume", dir, cf.Identity, opt.Identity)
+	case cf.Checkpoint == nil:
+		return nil, fmt.Errorf("%s holds no search to resume (it was interrupted before its first level was saved); remove it to start again", dir)
+	}
+	if err := checkWritable(dir); err != nil {
+		return nil, err
+	}
+	if err := checkLock(dir); err != nil {
+		return nil, err
+	}
+	if err := verifyFiles(dir, cf.Files); err != nil {
+		return nil, err
+	}
+	return cf, nil
 }
 
-// Close closes the database.
+// Close closes the database and, when the store is sound, records Badger's
+// files as the close left them (it flushes the memtables into tables).
 func (s *Store) Close() error {
 	s.closeReaders()
-	return s.db.Close()
+	err := s.db.Close()
+	if err != nil || s.damaged || s.cf.Checkpoint == nil {
+		return err
+	}
+	return s.writeRecord()
+}
+
+// writeRecord renews the record of Badger's files and writes CABACHECK.
+func (s *Store) writeRecord() error {
+	rec, err := record(s.opt.Dir, s.tables, s.cf.Files.Logs)
+	if err != nil {
+		return fmt.Errorf("store in %s: recording its files: %w", s.opt.Dir, err)
+	}
+	s.cf.Files = rec
+	if err := writeCheckFile(s.opt.Dir, s.cf); err != nil {
+		return fmt.Errorf("store in %s: %w", s.opt.Dir, err)
+	}
+	return nil
+}
+
+// recoverDamage turns a panic while the store is read (Badger panics on
+// some damaged data) into a damage error in *err.
+func (s *Store) recoverDamage(err *error, what string) {
+	if r := recover(); r != nil {
+		s.damaged = true
+		*err = damage(s.opt.Dir, "", fmt.Sprintf("%s: %v", what, r))
+	}
 }
 
 // Dir returns the store's directory.
@@ -166,8 +249,9 @@ func (s *Store) Contains(fp uint64) bool {
 	if err != nil {
 		// The level is then wrong; Commit refuses it.
 		s.mu.Lock()
+		s.damaged = true
 		if s.readErr == nil {
-			s.readErr = fmt.Errorf("store in %s: %w: reading fingerprint %016x: %v", s.opt.Dir, ErrDamaged, fp, err)
+			s.readErr = damage(s.opt.Dir, "", fmt.Sprintf("reading fingerprint %016x: %v", fp, err))
 		}
 		s.mu.Unlock()
 		return false
@@ -214,7 +298,13 @@ func (s *Store) closeReaders() {
 	s.readers, s.freeReaders = nil, nil
 }
 
-func (s *Store) lookup(fp uint64) (uint32, bool, error) {
+func (s *Store) lookup(fp uint64) (_ uint32, _ bool, err error) {
+	defer func() {
+		// Badger panics on some damaged data (its goroutine is the caller's).
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
 	r := s.getReader()
 	defer s.putReader(r)
 	prefix := visitedPrefix(fp)
@@ -299,7 +389,8 @@ func (s *Store) Len() uint64 { return s.committed + s.pending.Len() }
 // AppendShard appends the committed and pending fingerprints of shard sh:
 // from the exact filter while it is in use, otherwise from the visited keys
 // of the committed levels on disk.
-func (s *Store) AppendShard(dst []uint64, sh int) ([]uint64, error) {
+func (s *Store) AppendShard(dst []uint64, sh int) (_ []uint64, err error) {
+	defer s.recoverDamage(&err, fmt.Sprintf("visited keys of shard %d", sh))
 	if s.filter == nil {
 		dst = s.exact.AppendShard(dst, sh)
 	} else {
@@ -308,7 +399,7 @@ func (s *Store) AppendShard(dst []uint64, sh int) ([]uint64, error) {
 			return s.scanBuckets(txn, sh*per, (sh+1)*per, func(fp uint64, _ uint32) { dst = append(dst, fp) })
 		})
 		if err != nil {
-			return dst, fmt.Errorf("store in %s: %w: visited keys of shard %d: %v", s.opt.Dir, ErrDamaged, sh, err)
+			return dst, damage(s.opt.Dir, "", fmt.Sprintf("visited keys of shard %d: %v", sh, err))
 		}
 	}
 	return s.pending.AppendShard(dst, sh), nil
@@ -326,11 +417,12 @@ func (s *Store) Bytes() uint64 {
 // RecordBytes is 0: records live on disk.
 func (s *Store) RecordBytes() uint64 { return 0 }
 
-// Commit writes a completed level in one sorted batch, then moves the
-// checkpoint to it and syncs.
-func (s *Store) Commit(c *explorer.Commit) error {
+// Commit writes a completed level in one sorted batch and syncs, then
+// moves the checkpoint to it: CABACHECK, with the record of Badger's files.
+func (s *Store) Commit(c *explorer.Commit) (err error) {
+	defer s.recoverDamage(&err, fmt.Sprintf("level %d", c.Level))
 	s.mu.Lock()
-	err := s.readErr
+	err = s.readErr
 	s.mu.Unlock()
 	if err != nil {
 		return err
@@ -394,15 +486,15 @@ func (s *Store) Commit(c *explorer.Commit) error {
 	if c.Partial {
 		return nil // the checkpoint stays at the last complete level
 	}
-	m, err := json.Marshal(meta{Format: formatVersion, Identity: s.opt.Identity, StateSize: c.StateSize, Checkpoint: c.Checkpoint})
-	if err != nil {
-		return err
-	}
-	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set([]byte(metaKey), m) }); err != nil {
-		return fmt.Errorf("store in %s: checkpoint of level %d: %w", s.opt.Dir, c.Level, err)
-	}
 	if err := s.db.Sync(); err != nil {
 		return fmt.Errorf("store in %s: sync after level %d: %w", s.opt.Dir, c.Level, err)
+	}
+	// The level is durable in Badger: the checkpoint moves to it.
+	cp := c.Checkpoint
+	cp.Levels, cp.Violations = slices.Clone(cp.Levels), slices.Clone(cp.Violations)
+	s.cf.Checkpoint, s.cf.StateSize = &cp, c.StateSize
+	if err := s.writeRecord(); err != nil {
+		return fmt.Errorf("checkpoint of level %d: %w", c.Level, err)
 	}
 	return nil
 }
@@ -544,14 +636,14 @@ func (s *Store) readRecords(txn *badger.Txn, first, end uint32, fn func(i uint32
 }
 
 // Record reads the parent record of state i.
-func (s *Store) Record(i uint32) (explorer.Record, error) {
-	var r explorer.Record
+func (s *Store) Record(i uint32) (r explorer.Record, err error) {
+	defer s.recoverDamage(&err, fmt.Sprintf("record of state %d", i))
 	k := sort.Search(len(s.chunks), func(k int) bool { return s.chunks[k] > i }) - 1
 	if k < 0 || uint64(i) >= s.committed {
 		return r, fmt.Errorf("store in %s: no record of state %d", s.opt.Dir, i)
 	}
 	start := s.chunks[k]
-	err := s.db.View(func(txn *badger.Txn) error {
+	err = s.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(recordKey(start))
 		if err != nil {
 			return err
@@ -567,24 +659,28 @@ func (s *Store) Record(i uint32) (explorer.Record, error) {
 		})
 	})
 	if err != nil {
-		return r, fmt.Errorf("store in %s: %w: state %d: %v", s.opt.Dir, ErrDamaged, i, err)
+		s.damaged = true
+		return r, damage(s.opt.Dir, "", fmt.Sprintf("record of state %d: %v", i, err))
 	}
 	return r, nil
 }
 
-// Resume loads the last checkpoint: it rebuilds the in-memory filter from
-// the visited keys of committed levels and reads the states of the last
-// level. Any inconsistency is reported as damage.
-func (s *Store) Resume() (*explorer.Checkpoint, []byte, error) {
-	m, err := s.readMeta()
-	if err != nil || m == nil {
-		return nil, nil, err
+// Resume loads the last checkpoint (from CABACHECK): it rebuilds the
+// in-memory filter from the visited keys of committed levels, checks that
+// every committed state has its record key, and reads the states of the
+// last level. Any inconsistency is reported as damage, and so is a panic
+// of Badger on the way.
+func (s *Store) Resume() (_ *explorer.Checkpoint, _ []byte, err error) {
+	defer s.recoverDamage(&err, "resuming")
+	if s.cf.Checkpoint == nil {
+		return nil, nil, nil
 	}
-	cp := m.Checkpoint
+	cp := *s.cf.Checkpoint
 	s.committed = cp.Distinct
 	s.level = cp.Level
 	damaged := func(format string, args ...any) error {
-		return fmt.Errorf("store in %s: %w: %s", s.opt.Dir, ErrDamaged, fmt.Sprintf(format, args...))
+		s.damaged = true
+		return damage(s.opt.Dir, "", fmt.Sprintf(format, args...))
 	}
 	var seen uint64
 	err = s.db.View(func(txn *badger.Txn) error {
@@ -604,7 +700,7 @@ func (s *Store) Resume() (*explorer.Checkpoint, []byte, error) {
 	if err := s.maybeSpillFilter(); err != nil {
 		return nil, nil, err
 	}
-	s.stateSize = m.StateSize
+	s.stateSize = s.cf.StateSize
 	err = s.db.View(func(txn *badger.Txn) error {
 		io := badger.DefaultIteratorOptions
 		io.PrefetchValues = false
@@ -621,6 +717,9 @@ func (s *Store) Resume() (*explorer.Checkpoint, []byte, error) {
 	if err != nil {
 		return nil, nil, damaged("records: %v", err)
 	}
+	if want := chunkStarts(cp.Levels); !slices.Equal(s.chunks, want) {
+		return nil, nil, damaged("%d record keys for the %d the levels need", len(s.chunks), len(want))
+	}
 	var states []byte
 	err = s.db.View(func(txn *badger.Txn) error {
 		return s.readRecords(txn, cp.Base, uint32(cp.Distinct), func(_ uint32, _ explorer.Record, st []byte) error {
@@ -632,4 +731,18 @@ func (s *Store) Resume() (*explorer.Checkpoint, []byte, error) {
 		return nil, nil, damaged("level %d: %v", cp.Level, err)
 	}
 	return &cp, states, nil
+}
+
+// chunkStarts lists the first index of every record key that the levels
+// wrote: each level's states from its base, recordChunk at a time.
+func chunkStarts(levels []explorer.LevelStats) []uint32 {
+	var starts []uint32
+	base := uint64(0)
+	for _, l := range levels {
+		for i := uint64(0); i < l.New; i += recordChunk {
+			starts = append(starts, uint32(base+i))
+		}
+		base += l.New
+	}
+	return starts
 }

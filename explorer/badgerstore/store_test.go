@@ -2,7 +2,10 @@ package badgerstore_test
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"hash/crc32"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -196,16 +199,130 @@ func TestRefusals(t *testing.T) {
 		}
 		st.Close()
 		damage(d)
+		before := dirSums(t, d)
 		s, err := badgerstore.Open(badgerstore.Options{Dir: d, Identity: m.Name(), Resume: true})
 		if err == nil {
 			_, err = explorer.Run(m, explorer.Config{Workers: 1, Store: s, Resume: true})
 			s.Close()
 		}
-		if err == nil {
+		switch {
+		case err == nil:
 			t.Errorf("%s: the damaged store was reused without an error", name)
-		} else {
+		case !errors.Is(err, badgerstore.ErrDamaged):
+			t.Errorf("%s: %v, not reported as damage", name, err)
+		default:
 			t.Logf("%s: %v", name, err)
 		}
+		if after := dirSums(t, d); !maps.Equal(before, after) {
+			t.Errorf("%s: the refused store changed: %v, then %v", name, before, after)
+		}
+	}
+}
+
+// dirSums is the checksum of every file in dir.
+func dirSums(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]string{}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums[e.Name()] = fmt.Sprintf("%d:%08x", len(b), crc32.ChecksumIEEE(b))
+	}
+	return sums
+}
+
+// A store that a live process holds is refused at once, naming it.
+func TestLiveLock(t *testing.T) {
+	dir := t.TempDir()
+	m := linuxModel(3, linux.V4)
+	st := open(t, dir, m.Name(), false, 0)
+	defer st.Close()
+	if _, err := explorer.Run(m, explorer.Config{Workers: 1, Store: st, MaxDepth: 3}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := badgerstore.Open(badgerstore.Options{Dir: dir, Identity: m.Name(), Resume: true})
+	if err == nil || !strings.Contains(err.Error(), "in use by this process") {
+		t.Errorf("a store held by this process: %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("refused after %v: a live holder is not waited for", d)
+	}
+}
+
+// diskMem is a memory store that reports the disk space of a store that
+// takes 40 bytes a state on a file system of `size` bytes.
+type diskMem struct {
+	*explorer.MemStore
+	size uint64
+}
+
+func (d *diskMem) DiskUsage() (explorer.DiskUsage, error) {
+	used := d.Len() * 40
+	return explorer.DiskUsage{Used: used, Free: d.size - min(used, d.size)}, nil
+}
+
+// The disk budget: without MaxDisk the search stops before the file system
+// has less than the reserve free, with it before the store passes MaxDisk.
+func TestDiskBudget(t *testing.T) {
+	m := killModel()
+	for _, c := range []struct {
+		size, maxDisk uint64
+	}{
+		{explorer.DefaultDiskReserve + 40<<20, 0},
+		{1 << 40, 30 << 20},
+	} {
+		st := &diskMem{MemStore: explorer.NewMemStore(1 << 16), size: c.size}
+		s, err := explorer.Run(m, explorer.Config{Workers: 2, Store: st, MaxDisk: c.maxDisk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := s.Result
+		used := r.Distinct * 40
+		if r.Budget != "max-disk" || r.StopReason != "budget max-disk" || r.Complete {
+			t.Errorf("size %d, max-disk %d: stopped by %q (%q), complete %v", c.size, c.maxDisk, r.Budget, r.StopReason, r.Complete)
+		}
+		if c.maxDisk > 0 && used > c.maxDisk || c.maxDisk == 0 && c.size-used < explorer.DefaultDiskReserve {
+			t.Errorf("size %d, max-disk %d: %d states (%d bytes) were let through", c.size, c.maxDisk, r.Distinct, used)
+		}
+		if used < 4<<20 {
+			t.Errorf("size %d, max-disk %d: stopped at %d states already", c.size, c.maxDisk, r.Distinct)
+		}
+	}
+
+	// A Badger store stopped by MaxDisk resumes to the counts of an
+	// uninterrupted search.
+	tm, _ := toy.New(7)
+	ref, err := explorer.Run(tm, explorer.Config{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	st := open(t, dir, tm.Name(), false, 0)
+	part, err := explorer.Run(tm, explorer.Config{Workers: 2, Store: st, MaxDisk: 16 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if part.Result.Budget != "max-disk" || part.Result.Depth < 3 {
+		t.Fatalf("max-disk 16MiB: stopped by %q at depth %d", part.Result.Budget, part.Result.Depth)
+	}
+	st = open(t, dir, tm.Name(), true, 0)
+	defer st.Close()
+	s, err := explorer.Run(tm, explorer.Config{Workers: 2, Store: st, Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, want := s.Result, ref.Result
+	if r.Distinct != want.Distinct || r.Generated != want.Generated || r.Depth != want.Depth || !r.Complete {
+		t.Errorf("stopped at depth %d by the disk budget and resumed: %d/%d/%d, uninterrupted %d/%d/%d", part.Result.Depth,
+			r.Distinct, r.Generated, r.Depth, want.Distinct, want.Generated, want.Depth)
 	}
 }
 
@@ -262,13 +379,18 @@ func TestKill(t *testing.T) {
 			}
 		}
 	}
-	cmd.Wait()
 	t.Logf("killed %v after level %d was committed", delay, killedAfter)
 	if killedAfter < 0 {
+		cmd.Wait()
 		t.Fatalf("the child finished or died before level %d", at)
 	}
+	// Resumed at once, before the child is reaped: its lock may still be
+	// held for a moment while it is torn down, and Open waits for it.
 	m := killModel()
+	t0 := time.Now()
 	st := open(t, dir, m.Name(), true, 0)
+	t.Logf("opened %v after the kill", time.Since(t0))
+	cmd.Wait()
 	defer st.Close()
 	s, err := explorer.Run(m, explorer.Config{Workers: 2, Store: st, Resume: true})
 	if err != nil {

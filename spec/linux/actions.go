@@ -22,6 +22,9 @@ const (
 	KRelease                        // Release(x): release_task
 	KExecBegin                      // ExecBegin(t): de_thread starts, zap_other_threads
 	KExecSwap                       // ExecSwap(t): de_thread takes over the leader
+	KSetsid                         // Setsid(t): setsid()
+	KSetpgid                        // Setpgid(t, c, p): setpgid(c, p) called by t
+	KExecve                         // Execve(t): execve() by a single-threaded process
 	numKinds
 )
 
@@ -32,7 +35,18 @@ const (
 	paramNone  param = iota // Name(t)
 	paramOnOff              // Name(t, on|off)
 	paramTask               // Name(t, u)
+	paramPair               // Name(t, c, p): the second parameter is c<<4 | p
 )
+
+// Pair packs two slots into an action's second parameter (Setpgid's c and p).
+func Pair(c, p uint8) uint8 { return c<<4 | p&15 }
+
+// maxValues bounds the second-parameter values of one kind for one actor:
+// every pair of slots.
+const maxValues = state.Slots * state.Slots
+
+// valueBuf holds the second-parameter values the generator tries.
+type valueBuf = [maxValues]uint8
 
 // actionDef is everything the model knows of one action kind: Step's
 // dispatch, the generator's enumeration, FormatAction and ParseAction all
@@ -48,7 +62,7 @@ type actionDef struct {
 	step func(m *Model, s *state.State, t, b uint8, d *state.State) bool
 	// values lists the second parameter's values the generator tries for
 	// actor t (nil: the one value 0); it returns how many it wrote.
-	values func(s *state.State, t uint8, out *[state.Slots]uint8) int
+	values func(s *state.State, t uint8, out *valueBuf) int
 }
 
 var actionDefs = [numKinds]actionDef{
@@ -62,7 +76,7 @@ var actionDefs = [numKinds]actionDef{
 		step: func(_ *Model, s *state.State, t, b uint8, d *state.State) bool {
 			return b <= 1 && setSubreaper(s, t, b == 1, d)
 		},
-		values: func(s *state.State, t uint8, out *[state.Slots]uint8) int {
+		values: func(s *state.State, t uint8, out *valueBuf) int {
 			out[0] = 1 // the flip of the group's current flag
 			if s.Sub[s.Tg[t]] {
 				out[0] = 0
@@ -79,7 +93,7 @@ var actionDefs = [numKinds]actionDef{
 		step: func(_ *Model, s *state.State, t, b uint8, d *state.State) bool {
 			return b >= 1 && b <= s.N && reap(s, t, b, d)
 		},
-		values: func(s *state.State, t uint8, out *[state.Slots]uint8) int {
+		values: func(s *state.State, t uint8, out *valueBuf) int {
 			n := 0
 			if s.Exec[s.Tg[t]] != state.None {
 				return 0
@@ -98,6 +112,15 @@ var actionDefs = [numKinds]actionDef{
 		step: func(_ *Model, s *state.State, t, _ uint8, d *state.State) bool { return execBegin(s, t, d) }},
 	KExecSwap: {name: "ExecSwap", set: Exec, actor: state.Running,
 		step: func(m *Model, s *state.State, t, _ uint8, d *state.State) bool { return m.execSwap(s, t, d) }},
+	KSetsid: {name: "Setsid", set: Sessions, actor: state.Running,
+		step: func(_ *Model, s *state.State, t, _ uint8, d *state.State) bool { return setsid(s, t, d) }},
+	KSetpgid: {name: "Setpgid", set: Sessions, actor: state.Running, param: paramPair,
+		step: func(_ *Model, s *state.State, t, b uint8, d *state.State) bool {
+			return setpgid(s, t, b>>4, b&15, d)
+		},
+		values: setpgidValues},
+	KExecve: {name: "Execve", set: Execve, actor: state.Running,
+		step: func(_ *Model, s *state.State, t, _ uint8, d *state.State) bool { return execve(s, t, d) }},
 }
 
 // KindName returns the name of an action kind.
@@ -111,7 +134,8 @@ func KindName(k uint8) string {
 // Act builds an action.
 func Act(kind, a, b uint8) spec.Action { return spec.MakeAction(kind, a, b) }
 
-// FormatAction renders a as in docs/model.md: Fork(2), SetSubreaper(2, on), Reap(1, 3).
+// FormatAction renders a as in docs/model.md: Fork(2), SetSubreaper(2, on),
+// Reap(1, 3), Setpgid(2, 3, 3).
 func FormatAction(a spec.Action) string {
 	k := a.Kind()
 	p := paramNone
@@ -127,6 +151,8 @@ func FormatAction(a spec.Action) string {
 		return fmt.Sprintf("%s(%d, %s)", KindName(k), a.A(), on)
 	case paramTask:
 		return fmt.Sprintf("%s(%d, %d)", KindName(k), a.A(), a.B())
+	case paramPair:
+		return fmt.Sprintf("%s(%d, %d, %d)", KindName(k), a.A(), a.B()>>4, a.B()&15)
 	}
 	return fmt.Sprintf("%s(%d)", KindName(k), a.A())
 }
@@ -150,13 +176,17 @@ func ParseAction(s string) (spec.Action, error) {
 	}
 	def := &actionDefs[kind]
 	want := 1
-	if def.param != paramNone {
+	switch def.param {
+	case paramNone:
+	case paramPair:
+		want = 3
+	default:
 		want = 2
 	}
 	if len(args) != want {
 		return 0, fmt.Errorf("action %q: %s takes %d argument(s)", s, def.name, want)
 	}
-	var v [2]uint8
+	var v [3]uint8
 	for i, a := range args {
 		if def.param == paramOnOff && i == 1 {
 			switch strings.ToLower(a) {
@@ -173,7 +203,13 @@ func ParseAction(s string) (spec.Action, error) {
 		if err != nil || n < 0 || n > 255 {
 			return 0, fmt.Errorf("action %q: bad task %q", s, a)
 		}
+		if def.param == paramPair && i > 0 && n > state.MaxTasks {
+			return 0, fmt.Errorf("action %q: bad slot %q (want 0..%d)", s, a, state.MaxTasks)
+		}
 		v[i] = uint8(n)
+	}
+	if def.param == paramPair {
+		v[1] = Pair(v[1], v[2])
 	}
 	return Act(kind, v[0], v[1]), nil
 }

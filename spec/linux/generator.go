@@ -14,11 +14,12 @@ type generator struct {
 	m        *Model
 	src, dst state.State
 	out      []byte
-	vals     [state.Slots]uint8 // second-parameter values of one kind
+	vals     valueBuf // second-parameter values of one kind
 }
 
 // Successors enumerates enabled actions task by task (ascending), and for each
-// task in kind order; Reap(w, c) by ascending c.
+// task in kind order; Reap(w, c) by ascending c, Setpgid(t, c, p) by
+// ascending c, then p.
 func (g *generator) Successors(b []byte, emit func(spec.Action, []byte)) {
 	m := g.m
 	src := &g.src
@@ -33,7 +34,7 @@ func (g *generator) Successors(b []byte, emit func(spec.Action, []byte)) {
 		}
 	}
 	for t := uint8(1); t <= src.N; t++ {
-		for _, k := range kindsFor[src.St[t]] {
+		for _, k := range m.kinds[src.St[t]] {
 			def := &actionDefs[k]
 			if def.values == nil {
 				try(Act(k, t, 0))
@@ -46,12 +47,16 @@ func (g *generator) Successors(b []byte, emit func(spec.Action, []byte)) {
 	}
 }
 
-// kindsFor lists, per status of the acting task, the action kinds the
-// generator tries, in kind order.
-var kindsFor = func() (out [state.Released + 1][]uint8) {
+// kindsFor lists, per status of the acting task, the action kinds of the
+// optional action sets in as that the generator tries, in kind order (an
+// action of a set that is off is never enabled, so it is not tried).
+func kindsFor(as ActionSet) (out [state.Released + 1][]uint8) {
 	for k := uint8(1); k < numKinds; k++ {
-		st := actionDefs[k].actor
-		out[st] = append(out[st], k)
+		def := &actionDefs[k]
+		if def.set != 0 && as&def.set == 0 {
+			continue
+		}
+		out[def.actor] = append(out[def.actor], k)
 	}
 	return out
-}()
+}

@@ -9,8 +9,9 @@ import (
 
 // Model is an instance of the Linux task model for one set of Options.
 type Model struct {
-	opt Options
-	rev RevisionDef // the revision's choices, copied out of the registry
+	opt   Options
+	rev   RevisionDef                 // the revision's choices, copied out of the registry
+	kinds [state.Released + 1][]uint8 // per actor status, the kinds the generator tries (kindsFor)
 }
 
 // New returns the model for opt.
@@ -18,7 +19,7 @@ func New(opt Options) (*Model, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
-	return &Model{opt: opt, rev: *opt.Revision.Def()}, nil
+	return &Model{opt: opt, rev: *opt.Revision.Def(), kinds: kindsFor(opt.Actions)}, nil
 }
 
 // MustNew is New for options known to be valid (tests).
@@ -35,9 +36,11 @@ var _ spec.Model = (*Model)(nil)
 // Options returns the model's options.
 func (m *Model) Options() Options { return m.opt }
 
-// Name identifies the model instance.
+// Name identifies the model instance, and with it the layout of its
+// encoded states (bytes per task): a store written with another layout is
+// refused on resume rather than misread.
 func (m *Model) Name() string {
-	return fmt.Sprintf("linux/tasks=%d/revision=%s/actions=%s", m.opt.Tasks, m.opt.Revision, m.opt.Actions)
+	return fmt.Sprintf("linux/tasks=%d/revision=%s/actions=%s/bytes-per-task=%d", m.opt.Tasks, m.opt.Revision, m.opt.Actions, state.BytesPerTask)
 }
 
 // StateSize returns the encoded state size.
@@ -132,6 +135,12 @@ func (m *Model) forkAt(s *state.State, t, n uint8, d *state.State, viaParent boo
 	d.Ign[n] = s.Ign[g]
 	d.Sub[n] = false
 	d.Exec[n] = state.None
+	// copy_process attaches task_session(current) and task_pgrp(current):
+	// the creator's group, also under CLONE_PARENT. Kept with the sessions
+	// sets off too (then every id is 1).
+	d.Sid[n] = s.Sid[g]
+	d.Pgid[n] = s.Pgid[g]
+	d.Execd[n] = false
 	switch m.rev.Fork {
 	case ForkCabaRealParent:
 		d.Caba[n] = parent
@@ -435,6 +444,9 @@ func (m *Model) release(s *state.State, x uint8, d *state.State) bool {
 	}
 	if e := d.Exec[g]; e != state.None && e == d.Leader[g] && d.GroupEmpty(g) {
 		d.Exec[g] = state.None // de_thread returns
+		if m.opt.Actions&(Sessions|Execve) == Sessions|Execve {
+			d.Execd[g] = true // and the exec completes: PF_FORKNOEXEC is cleared
+		}
 	}
 	return true
 }

@@ -6,6 +6,7 @@ import (
 
 	"cabacheck/explorer"
 	"cabacheck/invariants"
+	"cabacheck/spec"
 	"cabacheck/spec/linux"
 	"cabacheck/state"
 )
@@ -17,58 +18,116 @@ import (
 func TestSymmetrySameVerdicts(t *testing.T) {
 	for _, tasks := range []int{3, 4} {
 		for _, rev := range linux.Revisions() {
-			opt := linux.Options{Tasks: tasks, Revision: rev, Actions: linux.AllActions}
-			invs := invariants.All()
-			ch := invariants.NewChecker(tasks, invs)
-			full, err := explorer.Run(linux.MustNew(opt), explorer.Config{Workers: 2, Checker: ch, Continue: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			sm, _ := linux.NewSymmetric(opt)
-			red, err := explorer.Run(sm, explorer.Config{Workers: 2, Checker: ch, Continue: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if full.Result.Depth != red.Result.Depth || red.Result.Distinct > full.Result.Distinct {
-				t.Errorf("tasks %d %s: depth %d / %d states with symmetry, %d / %d without", tasks, rev,
-					red.Result.Depth, red.Result.Distinct, full.Result.Depth, full.Result.Distinct)
-			}
-			depth := map[string]int{}
-			for _, v := range full.Result.Violations {
-				depth[v.Invariant] = v.Depth
-			}
-			if len(red.Result.Violations) != len(full.Result.Violations) {
-				t.Errorf("tasks %d %s: violations %v with symmetry, %v without", tasks, rev, red.Result.Violations, full.Result.Violations)
-			}
-			m := linux.MustNew(opt)
-			for _, v := range red.Result.Violations {
-				if d, ok := depth[v.Invariant]; !ok || d != v.Depth {
-					t.Errorf("tasks %d %s %s: shortest trace %d steps with symmetry; without: %d (violated %v)", tasks, rev, v.Invariant, v.Depth, d, ok)
-					continue
-				}
-				_, acts, err := red.PathErr(v.State)
-				if err != nil {
-					t.Fatal(err)
-				}
-				conc, err := sm.Concrete(acts)
-				if err != nil {
-					t.Fatalf("tasks %d %s %s: %v", tasks, rev, v.Invariant, err)
-				}
-				cur := m.Initial()
-				for i, a := range conc {
-					var next state.State
-					if !m.Step(&cur, a, &next) {
-						t.Fatalf("tasks %d %s %s: concrete step %d %s not enabled", tasks, rev, v.Invariant, i+1, linux.FormatAction(a))
-					}
-					cur = next
-				}
-				inv, _ := invariants.ByName(v.Invariant, rev)
-				if len(conc) != v.Depth || inv.Holds(&cur) {
-					t.Errorf("tasks %d %s %s: the concrete trace of %d steps ends in a state where the invariant holds", tasks, rev, v.Invariant, len(conc))
-				}
-			}
+			sameVerdicts(t, tasks, rev, linux.AllActions)
 		}
 	}
+}
+
+// The same with the sessions sets (setsid, setpgid, execve) at small bounds:
+// ids are renamed with their groups and compared for equality only, so the
+// reduction stays exact.
+func TestSymmetrySessions(t *testing.T) {
+	for _, c := range []struct {
+		tasks   int
+		actions linux.ActionSet
+	}{
+		{3, linux.AllActions | linux.Sessions | linux.Execve},
+		{4, linux.Threads | linux.Sessions},
+		{4, linux.CloneParent | linux.Sessions},
+	} {
+		for _, rev := range linux.Revisions() {
+			sameVerdicts(t, c.tasks, rev, c.actions)
+		}
+	}
+}
+
+func sameVerdicts(t *testing.T, tasks int, rev linux.Revision, actions linux.ActionSet) {
+	t.Helper()
+	opt := linux.Options{Tasks: tasks, Revision: rev, Actions: actions}
+	invs := invariants.All()
+	ch := invariants.NewChecker(tasks, invs)
+	full, err := explorer.Run(linux.MustNew(opt), explorer.Config{Workers: 2, Checker: ch, Continue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, _ := linux.NewSymmetric(opt)
+	red, err := explorer.Run(sm, explorer.Config{Workers: 2, Checker: ch, Continue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Result.Depth != red.Result.Depth || red.Result.Distinct > full.Result.Distinct {
+		t.Errorf("tasks %d %s %s: depth %d / %d states with symmetry, %d / %d without", tasks, rev, actions,
+			red.Result.Depth, red.Result.Distinct, full.Result.Depth, full.Result.Distinct)
+	}
+	depth := map[string]int{}
+	for _, v := range full.Result.Violations {
+		depth[v.Invariant] = v.Depth
+	}
+	if len(red.Result.Violations) != len(full.Result.Violations) {
+		t.Errorf("tasks %d %s %s: violations %v with symmetry, %v without", tasks, rev, actions, red.Result.Violations, full.Result.Violations)
+	}
+	m := linux.MustNew(opt)
+	for _, v := range red.Result.Violations {
+		if d, ok := depth[v.Invariant]; !ok || d != v.Depth {
+			t.Errorf("tasks %d %s %s: shortest trace %d steps with symmetry; without: %d (violated %v)", tasks, rev, v.Invariant, v.Depth, d, ok)
+			continue
+		}
+		_, acts, err := red.PathErr(v.State)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conc, err := sm.Concrete(acts)
+		if err != nil {
+			t.Fatalf("tasks %d %s %s: %v", tasks, rev, v.Invariant, err)
+		}
+		cur := m.Initial()
+		for i, a := range conc {
+			var next state.State
+			if !m.Step(&cur, a, &next) {
+				t.Fatalf("tasks %d %s %s: concrete step %d %s not enabled", tasks, rev, v.Invariant, i+1, linux.FormatAction(a))
+			}
+			cur = next
+		}
+		inv, _ := invariants.ByName(v.Invariant, rev)
+		if len(conc) != v.Depth || inv.Holds(&cur) {
+			t.Errorf("tasks %d %s %s: the concrete trace of %d steps ends in a state where the invariant holds", tasks, rev, v.Invariant, len(conc))
+		}
+	}
+	if actions&linux.Sessions != 0 && rev == linux.V3 {
+		if classes := countClasses(t, linux.MustNew(opt)); classes != red.Result.Distinct {
+			t.Errorf("tasks %d %s %s: %d states with symmetry, but the unreduced states fall into %d classes", tasks, rev, actions, red.Result.Distinct, classes)
+		}
+	}
+}
+
+// countClasses explores m (a plain breadth-first search) and returns the
+// number of distinct symmetry representatives among its reachable states:
+// an exact reduction explores exactly one state per class.
+func countClasses(t *testing.T, m *linux.Model) uint64 {
+	t.Helper()
+	tasks := m.Options().Tasks
+	init := m.InitialStates()[0]
+	seen := map[string]bool{string(init): true}
+	queue := [][]byte{init}
+	reps := map[string]bool{}
+	gen := m.NewGenerator()
+	var s state.State
+	b := make([]byte, m.StateSize())
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		s.Decode(cur, tasks)
+		r := s.SymmetryCanonical()
+		r.Encode(b)
+		reps[string(b)] = true
+		gen.Successors(cur, func(_ spec.Action, next []byte) {
+			if !seen[string(next)] {
+				seen[string(next)] = true
+				queue = append(queue, append([]byte(nil), next...))
+			}
+		})
+	}
+	return uint64(len(reps))
 }
 
 // The reduced search has fewer states and the same depth.
@@ -87,7 +146,11 @@ func TestSymmetryReduces(t *testing.T) {
 // canonicalised: random merged permutations of reachable states give the
 // same representative.
 func TestSymmetryCanonicalInvariant(t *testing.T) {
-	opt := linux.Options{Tasks: 5, Revision: linux.Seed, Actions: linux.AllActions}
+	canonicalInvariant(t, linux.Options{Tasks: 5, Revision: linux.Seed, Actions: linux.AllActions})
+	canonicalInvariant(t, linux.Options{Tasks: 5, Revision: linux.V3, Actions: linux.AllActions | linux.Sessions | linux.Execve})
+}
+
+func canonicalInvariant(t *testing.T, opt linux.Options) {
 	m := linux.MustNew(opt)
 	s, err := explorer.Run(m, explorer.Config{Workers: 2, MaxStates: 200000})
 	if err != nil {

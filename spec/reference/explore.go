@@ -8,13 +8,13 @@ type Result struct {
 	Corrupt   int // distinct states with the corrupt flag (they have no successors)
 }
 
-// Packed is a State packed into 5 words (34 bits per slot), used only to
+// Packed is a State packed into 6 words (43 bits per slot), used only to
 // keep the BFS's seen-set and queue small. pack/unpack are exact inverses on
 // canonical states.
-type Packed [5]uint64
+type Packed [6]uint64
 
 // slotBits is the width of one packed slot.
-const slotBits = 3 + 4*6 + 3 + 4
+const slotBits = 3 + 4*6 + 3 + 4 + 4 + 4 + 1
 
 type packer struct {
 	w   Packed
@@ -55,6 +55,9 @@ func Pack(s *State) Packed {
 		p.put(b2i(s.HasSub[i]), 1)
 		p.put(b2i(s.Ign[i]), 1)
 		p.put(int(s.Exec[i]), 4)
+		p.put(int(s.Sid[i]), 4)
+		p.put(int(s.Pgid[i]), 4)
+		p.put(b2i(s.Execd[i]), 1)
 	}
 	p.pos = slotBits * MaxTasks
 	p.put(b2i(s.Corrupt), 1)
@@ -78,6 +81,9 @@ func Unpack(w Packed) State {
 		s.HasSub[i] = p.get(1) == 1
 		s.Ign[i] = p.get(1) == 1
 		s.Exec[i] = int8(p.get(4))
+		s.Sid[i] = int8(p.get(4))
+		s.Pgid[i] = int8(p.get(4))
+		s.Execd[i] = p.get(1) == 1
 	}
 	s.Corrupt = p.get(1) == 1
 	return s

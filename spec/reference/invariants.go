@@ -7,7 +7,14 @@ var InvariantNames = []string{
 	"ParentHashed", "ThreadsShareParent", "OneLeaderPerGroup", "ExitedHaveNoChildren",
 	"NoDanglingCaba", "NoUseAfterFree", "CabdListMatchesCaba", "ThreadsAgreeOnCaba",
 	"CabaAcyclic", "CabaClosestHashed", "CabaClosestNotified",
+	"PgrpInOneSession", "SessionLeaderLeadsPgrp",
 }
+
+// SanityNames are the invariants model.md calls kernel sanity (true of the
+// base model whatever the revision; if one fails, the model is wrong),
+// those of the optional sessions set included.
+var SanityNames = []string{"ParentHashed", "ThreadsShareParent", "OneLeaderPerGroup", "ExitedHaveNoChildren",
+	"PgrpInOneSession", "SessionLeaderLeadsPgrp"}
 
 // Holds evaluates the named invariant on a (canonical) state. It panics on an
 // unknown name.
@@ -35,6 +42,10 @@ func (m *Model) Holds(s *State, name string) bool {
 		return m.cabaClosest(s, func(st Status) bool { return st == Running || st == Exiting || st == Zombie || st == Dead })
 	case "CabaClosestNotified":
 		return m.cabaClosest(s, func(st Status) bool { return st == Running || st == Exiting })
+	case "PgrpInOneSession":
+		return m.pgrpInOneSession(s)
+	case "SessionLeaderLeadsPgrp":
+		return m.sessionLeaderLeadsPgrp(s)
 	}
 	panic("reference: unknown invariant " + name)
 }
@@ -185,6 +196,42 @@ func (m *Model) cabaClosest(s *State, alive func(Status) bool) bool {
 			got = int(s.Tg[c])
 		}
 		if got != want {
+			return false
+		}
+	}
+	return true
+}
+
+// hashedLeaderGroups lists the groups whose leader is hashed (the groups with
+// a hashed task), by founding slot.
+func (m *Model) hashedLeaderGroups(s *State) []int {
+	var gs []int
+	for i := 1; i <= m.N; i++ {
+		if hashed(s, i) && isLeader(s, i) {
+			gs = append(gs, int(s.Tg[i]))
+		}
+	}
+	return gs
+}
+
+// PgrpInOneSession: hashed leaders with equal pgid have equal sid.
+func (m *Model) pgrpInOneSession(s *State) bool {
+	gs := m.hashedLeaderGroups(s)
+	for _, a := range gs {
+		for _, b := range gs {
+			if s.Pgid[a] == s.Pgid[b] && s.Sid[a] != s.Sid[b] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// SessionLeaderLeadsPgrp: a hashed leader of g with sid[g] == g has
+// pgid[g] == g.
+func (m *Model) sessionLeaderLeadsPgrp(s *State) bool {
+	for _, g := range m.hashedLeaderGroups(s) {
+		if int(s.Sid[g]) == g && int(s.Pgid[g]) != g {
 			return false
 		}
 	}

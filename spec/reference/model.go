@@ -59,6 +59,14 @@ type State struct {
 	Ign    [MaxTasks + 1]bool
 	Exec   [MaxTasks + 1]int8 // 0 = none
 
+	// Sessions and process groups (model.md "Optional: sessions and
+	// process groups"), per group: kept whatever the action sets (sid and
+	// pgid are 1 for every group with a hashed task when sessions is off;
+	// execd is false everywhere when execve is off).
+	Sid   [MaxTasks + 1]int8 // session id (a group name)
+	Pgid  [MaxTasks + 1]int8 // process group id (a group name)
+	Execd [MaxTasks + 1]bool // the process completed an execve (PF_FORKNOEXEC clear)
+
 	Corrupt bool // a use-after-free was detected (part of state identity)
 }
 
@@ -72,6 +80,8 @@ type Model struct {
 	ExecOn        bool // ExecBegin + ExecSwap
 	Subreaper     bool // SetSubreaper
 	IgnoreSigchld bool // IgnoreSigchld
+	Sessions      bool // Setsid, Setpgid
+	Execve        bool // Execve (and execd set when a de_thread completes, with Sessions)
 }
 
 // Action switch names.
@@ -81,12 +91,15 @@ const (
 	ActExec          = "exec"
 	ActSubreaper     = "subreaper"
 	ActIgnoreSigchld = "ignore-sigchld"
+	ActSessions      = "sessions"
+	ActExecve        = "execve"
 )
 
 // DefaultActions is every optional action but ignore-sigchld.
 var DefaultActions = []string{ActThreads, ActCloneParent, ActExec, ActSubreaper}
 
-// AllActions is every optional action.
+// AllActions is every optional action of model.md's base model: sessions and
+// execve are not part of it (as in the project's "all").
 var AllActions = []string{ActThreads, ActCloneParent, ActExec, ActSubreaper, ActIgnoreSigchld}
 
 // NewModel builds a model for a revision of the built-in table (seed, v3,
@@ -121,6 +134,10 @@ func NewModelRev(tasks int, rev Revision, actions []string) *Model {
 			m.Subreaper = true
 		case ActIgnoreSigchld:
 			m.IgnoreSigchld = true
+		case ActSessions:
+			m.Sessions = true
+		case ActExecve:
+			m.Execve = true
 		default:
 			panic("reference: unknown action switch " + a)
 		}
@@ -141,6 +158,8 @@ func (m *Model) Initial() State {
 	s.CabdOf[1] = 0 // linked on init_task's list
 	s.Born[1] = 0
 	s.Leader[1] = 1
+	s.Sid[1] = 1
+	s.Pgid[1] = 1
 	return Canon(s)
 }
 
@@ -256,6 +275,9 @@ func Canon(s State) State {
 			s.HasSub[g] = false
 			s.Ign[g] = false
 			s.Exec[g] = 0
+			s.Sid[g] = 0
+			s.Pgid[g] = 0
+			s.Execd[g] = false
 		}
 	}
 	return s
@@ -280,17 +302,22 @@ const (
 	KRelease
 	KExecBegin
 	KExecSwap
+	KSetsid
+	KSetpgid
+	KExecve
 )
 
 var kindNames = [...]string{"Fork", "ForkParent", "Clone", "SetSubreaper", "IgnoreSigchld",
-	"ExitBegin", "ExitNotify", "Reap", "Release", "ExecBegin", "ExecSwap"}
+	"ExitBegin", "ExitNotify", "Reap", "Release", "ExecBegin", "ExecSwap",
+	"Setsid", "Setpgid", "Execve"}
 
-// Action is one action instance: Kind(T), Reap(T, Arg) or SetSubreaper(T, Arg
-// == 1 for on).
+// Action is one action instance: Kind(T), Reap(T, Arg), SetSubreaper(T, Arg
+// == 1 for on) or Setpgid(T, Arg = the target group c, Arg2 = the pgid p).
 type Action struct {
 	Kind Kind
 	T    int8
 	Arg  int8
+	Arg2 int8
 }
 
 // Label renders the action as in examples.md, e.g. "Reap(1,2)", "SetSubreaper(2,on)".
@@ -300,6 +327,8 @@ func (a Action) Label() string {
 		return fmt.Sprintf("%s(%d,%d)", kindNames[a.Kind], a.T, a.Arg)
 	case KSetSubreaper:
 		return fmt.Sprintf("%s(%d,%s)", kindNames[a.Kind], a.T, onOff(a.Arg == 1))
+	case KSetpgid:
+		return fmt.Sprintf("%s(%d,%d,%d)", kindNames[a.Kind], a.T, a.Arg, a.Arg2)
 	}
 	return fmt.Sprintf("%s(%d)", kindNames[a.Kind], a.T)
 }
@@ -318,7 +347,7 @@ func (m *Model) Successors(s State) []Transition {
 	}
 	out := make([]Transition, 0, 2*m.N)
 	add := func(k Kind, t, arg int, n State) {
-		out = append(out, Transition{Action{k, int8(t), int8(arg)}, Canon(n)})
+		out = append(out, Transition{Action{k, int8(t), int8(arg), 0}, Canon(n)})
 	}
 	for t := 1; t <= m.N; t++ {
 		if s.St[t] == Unborn || s.St[t] == Released {
@@ -387,8 +416,89 @@ func (m *Model) Successors(s State) []Transition {
 		if m.ExecOn && s.St[t] == Running && int(s.Exec[g]) == t && m.canExecSwap(&s, t) {
 			add(KExecSwap, t, 0, m.execSwap(s, t))
 		}
+		// Setsid(t): EPERM when a pgrp named g exists (the caller leads,
+		// or once led, a process group; a session leader leads its own).
+		if m.Sessions && normal && !m.pgrpExists(&s, g) {
+			n := s
+			n.Sid[g] = int8(g)
+			n.Pgid[g] = int8(g)
+			add(KSetsid, t, 0, n)
+		}
+		if m.Sessions && normal {
+			for c := 1; c <= m.N; c++ {
+				for p := 1; p <= m.N; p++ {
+					if m.canSetpgid(&s, t, c, p) {
+						n := s
+						n.Pgid[c] = int8(p)
+						out = append(out, Transition{Action{KSetpgid, int8(t), int8(c), int8(p)}, Canon(n)})
+					}
+				}
+			}
+		}
+		// Execve(t): a single-threaded exec (t is the only hashed task of
+		// g, so it is the leader).
+		if m.Execve && normal && g != 1 && !s.Execd[g] && len(m.hashedThreads(&s, g)) == 1 {
+			n := s
+			n.Execd[g] = true
+			add(KExecve, t, 0, n)
+		}
 	}
 	return out
+}
+
+// pgrpExists: "a pgrp p exists" = some group with a hashed task has pgid p
+// (the kernel's pid_task(pid, PIDTYPE_PGID): a process stays attached to its
+// pgrp until its leader, its last task, is released).
+func (m *Model) pgrpExists(s *State, p int) bool {
+	return m.pgrpInSession(s, p, 0)
+}
+
+// pgrpInSession: some group h with a hashed task has pgid[h] == p and, when
+// sid != 0, sid[h] == sid.
+func (m *Model) pgrpInSession(s *State, p, sid int) bool {
+	for i := 1; i <= m.N; i++ {
+		if !hashed(s, i) {
+			continue
+		}
+		h := s.Tg[i]
+		if int(s.Pgid[h]) == p && (sid == 0 || int(s.Sid[h]) == sid) {
+			return true
+		}
+	}
+	return false
+}
+
+// canSetpgid: the Setpgid(t, c, p) guard beyond t's default guard (checked
+// by the caller), in sys_setpgid's order.
+func (m *Model) canSetpgid(s *State, t, c, p int) bool {
+	g := int(s.Tg[t])
+	if c != g {
+		// ESRCH: c must be a group whose leader is hashed and whose
+		// leader's real parent is a thread of g.
+		if s.St[c] == Unborn || int(s.Tg[c]) != c {
+			return false // not a group name
+		}
+		l := int(s.Leader[c])
+		if l < 1 || !hashed(s, l) {
+			return false
+		}
+		if par := int(s.Parent[l]); par < 1 || int(s.Tg[par]) != g {
+			return false
+		}
+		if s.Sid[c] != s.Sid[g] { // EPERM: the child is in another session
+			return false
+		}
+		if s.Execd[c] { // EACCES: the child has exec'd
+			return false
+		}
+	}
+	if int(s.Sid[c]) == c { // EPERM: c is a session leader
+		return false
+	}
+	if p != c && !m.pgrpInSession(s, p, int(s.Sid[g])) { // EPERM: no pgrp p in the caller's session
+		return false
+	}
+	return int(s.Pgid[c]) != p // enabled only when it changes pgid[c]
 }
 
 func b2i(b bool) int {
@@ -418,6 +528,9 @@ func (m *Model) newProcess(s *State, t, parent, hasSubFrom, caba int) {
 	s.Ign[n] = s.Ign[g]
 	s.Sub[n] = false
 	s.Exec[n] = 0
+	s.Sid[n] = s.Sid[g] // the creator's (current's), also under CLONE_PARENT
+	s.Pgid[n] = s.Pgid[g]
+	s.Execd[n] = false
 	s.Caba[n] = int8(caba)
 	s.CabdOf[n] = int8(caba) // list_add_tail(&p->cabd, &p->caba->cabds)
 	if released(s, caba) {
@@ -679,7 +792,10 @@ func (m *Model) release(s State, x int) State {
 			}
 		}
 		if only {
-			s.Exec[g] = 0
+			s.Exec[g] = 0 // de_thread returns: the exec is complete
+			if m.Sessions && m.Execve {
+				s.Execd[g] = true
+			}
 		}
 	}
 	return s
@@ -762,6 +878,9 @@ func (m *Model) Format(s State) string {
 		fmt.Fprintf(&b, "%d: %-8s tg=%d parent=%d caba=%d cabdOf=%s born=%d", i, s.St[i], s.Tg[i], s.Parent[i], s.Caba[i], cabd, s.Born[i])
 		if s.St[i] != Released && int(s.Tg[i]) == i || s.Leader[i] != 0 {
 			fmt.Fprintf(&b, " | leader=%d sub=%v hasSub=%v ign=%v exec=%d", s.Leader[i], s.Sub[i], s.HasSub[i], s.Ign[i], s.Exec[i])
+			if m.Sessions || m.Execve {
+				fmt.Fprintf(&b, " sid=%d pgid=%d execd=%v", s.Sid[i], s.Pgid[i], s.Execd[i])
+			}
 		}
 		b.WriteByte('\n')
 	}

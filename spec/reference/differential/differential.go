@@ -127,6 +127,10 @@ func Compare(tasks int, rev linux.Revision, actions linux.ActionSet) error {
 // implementations must agree on whether it is violated and on the length of
 // a shortest violating trace, and each one's shortest trace must replay in
 // the other and end in a state that violates the invariant there too.
+// The kernel-sanity invariants (reference.SanityNames, those of the
+// sessions set included) must be in invariants.All() and must hold: a
+// violation, in either implementation, is an error even when both agree
+// (model.md: if one fails, the model is wrong).
 func CompareShortest(tasks int, rev linux.Revision, actions linux.ActionSet) error {
 	lm, rm, err := models(tasks, rev, actions)
 	if err != nil {
@@ -138,6 +142,11 @@ func CompareShortest(tasks int, rev linux.Revision, actions linux.ActionSet) err
 		names[i] = inv.Name
 		if !slices.Contains(reference.InvariantNames, inv.Name) {
 			return fmt.Errorf("invariant %s is not implemented by the reference", inv.Name)
+		}
+	}
+	for _, inv := range reference.SanityNames {
+		if !slices.Contains(names, inv) {
+			return fmt.Errorf("sanity invariant %s of model.md is not in invariants.All()", inv)
 		}
 	}
 	checker := invariants.NewChecker(tasks, invs)
@@ -173,6 +182,10 @@ func CompareShortest(tasks int, rev linux.Revision, actions linux.ActionSet) err
 		}
 		if !ok {
 			continue
+		}
+		if slices.Contains(reference.SanityNames, inv) {
+			errs = append(errs, fmt.Errorf("%s %s: a kernel-sanity invariant is violated (both agree; a finding about the model): checker trace %s; reference trace %s",
+				ctx, inv, strings.Join(mine, " "), strings.Join(theirs, " ")))
 		}
 		// The model's trace in the reference.
 		end, err := rm.Run(mine...)

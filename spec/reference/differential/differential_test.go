@@ -214,3 +214,68 @@ func TestDiffBuiltins(t *testing.T) {
 		}
 	}
 }
+
+// The sessions sets (model.md "Optional: sessions and process groups"),
+// state by state at 3 tasks, for the built-in revisions and the two mixes:
+// the default actions with sessions and execve, and execve without
+// sessions; every action with sessions and execve with CABACHECK_LONG=1
+// (300,000 states each, over a minute in all).
+func TestDiffSessions(t *testing.T) {
+	sets := []string{"default,sessions,execve", "default,execve"}
+	if os.Getenv("CABACHECK_LONG") == "1" {
+		sets = append(sets, "all,sessions,execve")
+	}
+	var revs []linux.Revision
+	for _, name := range reference.BuiltinNames() {
+		rev, err := linux.ParseRevision(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		revs = append(revs, rev)
+	}
+	revs = append(revs, mixForgetAtExit, mixChainAtRelease)
+	for _, rev := range revs {
+		for _, names := range sets {
+			set, err := linux.ParseActions(names)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Run(fmt.Sprintf("%s/%s", rev, names), func(t *testing.T) {
+				t.Parallel()
+				d, err := differential.Diff(3, rev, set)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d != "" {
+					t.Error(d)
+				}
+			})
+		}
+	}
+}
+
+// Every combination of the menu with sessions, state by state at 3 tasks
+// (default actions and sessions), with CABACHECK_LONG=1 (half a minute:
+// sessions and process groups do not touch the CABA overlay, which the
+// built-ins and the two mixes cover by default).
+func TestEveryCombinationSessions(t *testing.T) {
+	if os.Getenv("CABACHECK_LONG") != "1" {
+		t.Skip("set CABACHECK_LONG=1")
+	}
+	set, err := linux.ParseActions("default,sessions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rev := range every {
+		t.Run(rev.String()+"="+describe(rev), func(t *testing.T) {
+			t.Parallel()
+			d, err := differential.Diff(3, rev, set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d != "" {
+				t.Error(d)
+			}
+		})
+	}
+}

@@ -178,7 +178,7 @@ func All() []Invariant {
 }
 
 // Groups lists the group names accepted by Select.
-func Groups() []string { return []string{"sanity", "caba", "derived", "all"} }
+func Groups() []string { return []string{"sanity", "caba", "derived", "restore", "all"} }
 
 // inGroup reports whether group selector f selects e; "all" is sanity and caba.
 func (e entry) inGroup(f string) bool {

@@ -370,6 +370,7 @@ func TestStoreRefusals(t *testing.T) {
 		{toyArgs(5, "--store", "badger", "--dir", junk, "--resume"), "holds no store to resume"},
 		{toyArgs(5, "--store", "badger", "--dir", filepath.Join(junk, "none"), "--resume"), "does not exist"},
 		{toyArgs(5, "--max-disk", "1GiB"), "--max-disk applies to a disk store"},
+		{toyArgs(5, "--store", "badger", "--dir", store, "--max-disk", "lots"), "--max-disk"},
 		{toyArgs(5, "--store", "badger", "--dir", store, "--max-disk", "1MiB"), "below the 16MiB minimum"},
 	}
 	for _, c := range cases {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -212,6 +213,11 @@ func (s *Store) Close() error {
 // writeRecord renews the record of Badger's files and writes CABACHECK.
 func (s *Store) writeRecord() error {
 	rec, err := record(s.opt.Dir, s.tables, s.cf.Files.Logs)
+	for try := 0; err != nil && try < 3; try++ {
+		// A file Badger was changing meanwhile (a flush, a compaction).
+		time.Sleep(50 * time.Millisecond)
+		rec, err = record(s.opt.Dir, s.tables, s.cf.Files.Logs)
+	}
 	if err != nil {
 		return fmt.Errorf("store in %s: recording its files: %w", s.opt.Dir, err)
 	}

@@ -444,8 +444,8 @@ func (m *Model) release(s *state.State, x uint8, d *state.State) bool {
 	}
 	if e := d.Exec[g]; e != state.None && e == d.Leader[g] && d.GroupEmpty(g) {
 		d.Exec[g] = state.None // de_thread returns
-		if m.opt.Actions&(Sessions|Execve) == Sessions|Execve {
-			d.Execd[g] = true // and the exec completes: PF_FORKNOEXEC is cleared
+		if m.opt.Actions&Sessions != 0 {
+			d.Execd[g] = true // and begin_new_exec clears the new leader's PF_FORKNOEXEC
 		}
 	}
 	return true
@@ -494,6 +494,11 @@ func (m *Model) execSwap(s *state.State, t uint8, d *state.State) bool {
 	d.CabdOf[t] = s.CabdOf[l]
 	d.CabdOf[l] = state.None
 	d.St[l] = state.Dead
+	if m.opt.Actions&Sessions != 0 {
+		// execd is the leader's PF_FORKNOEXEC, cleared: the new leader is a
+		// thread from clone(), so the flag is set until the exec completes.
+		d.Execd[g] = false
+	}
 	if m.rev.DeThread == DeThreadLeaderCaba {
 		d.Caba[t] = s.Caba[l]
 	}

@@ -62,7 +62,7 @@ type State struct {
 	// Sessions and process groups (model.md "Optional: sessions and
 	// process groups"), per group: kept whatever the action sets (sid and
 	// pgid are 1 for every group with a hashed task when sessions is off;
-	// execd is false everywhere when execve is off).
+	// execd is false everywhere when neither sessions nor execve is on).
 	Sid   [MaxTasks + 1]int8 // session id (a group name)
 	Pgid  [MaxTasks + 1]int8 // process group id (a group name)
 	Execd [MaxTasks + 1]bool // the process completed an execve (PF_FORKNOEXEC clear)
@@ -81,7 +81,7 @@ type Model struct {
 	Subreaper     bool // SetSubreaper
 	IgnoreSigchld bool // IgnoreSigchld
 	Sessions      bool // Setsid, Setpgid
-	Execve        bool // Execve (and execd set when a de_thread completes, with Sessions)
+	Execve        bool // Execve (a single-threaded exec)
 }
 
 // Action switch names.
@@ -793,7 +793,7 @@ func (m *Model) release(s State, x int) State {
 		}
 		if only {
 			s.Exec[g] = 0 // de_thread returns: the exec is complete
-			if m.Sessions && m.Execve {
+			if m.Sessions { // begin_new_exec clears PF_FORKNOEXEC (docs/model.md)
 				s.Execd[g] = true
 			}
 		}
@@ -830,6 +830,12 @@ func (m *Model) execSwap(s State, t int) State {
 		s.Caba[t] = s.Caba[l] // fixed: tsk->caba = leader->caba
 	}
 	s.St[l] = Dead
+	if m.Sessions {
+		// docs/model.md: execd is the leader's PF_FORKNOEXEC cleared; the
+		// new leader came from clone(), so its flag is set until the exec
+		// completes.
+		s.Execd[g] = false
+	}
 	return s
 }
 

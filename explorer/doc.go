@@ -33,8 +33,9 @@
 // is asked at three moments:
 //
 //   - before a level: "done" when the frontier is empty (Complete), then
-//     "violation" (without Config.Continue), "every invariant violated",
-//     "max depth", "interrupted" (Config.Context), and the budgets
+//     "violation" (without Config.Continue; with it the search runs to the
+//     end even when every invariant is violated, as TLC's -continue), "max
+//     depth", "interrupted" (Config.Context), and the budgets
 //     "budget max-states" (MaxStates states found), "budget max-time" and
 //     "budget max-memory" (from the monitor's flag, budget.go), and "budget
 //     max-memory" again when the next level is predicted not to fit;

@@ -93,7 +93,7 @@ type Result struct {
 	Generated  uint64
 	Depth      int    // deepest level holding a state
 	Complete   bool   // the whole reachable space was explored
-	StopReason string // see decide: done, violation, every invariant violated, max depth, interrupted, or "budget " + Budget
+	StopReason string // see decide: done, violation, max depth, interrupted, or "budget " + Budget
 	Budget     string // the budget that stopped the search: max-states, max-time, max-memory, max-disk
 	Violations []Violation
 	Levels     []LevelStats

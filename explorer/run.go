@@ -226,8 +226,9 @@ const (
 //
 // beforeLevel:
 //   - "done" (Complete): the frontier is empty;
-//   - "violation": an invariant is violated and Config.Continue is off;
-//   - "every invariant violated" (with Continue);
+//   - "violation": an invariant is violated and Config.Continue is off
+//     (with Continue the search goes on to the end, as TLC's -continue,
+//     even once every invariant is violated: the counts stay complete);
 //   - "max depth": Config.MaxDepth levels are done;
 //   - "interrupted": Config.Context is cancelled;
 //   - "budget max-states": Config.MaxStates states are found;
@@ -279,8 +280,6 @@ func (r *run) decide(at moment) stop {
 		return stop{reason: "done"}
 	case len(res.Violations) > 0 && !cfg.Continue:
 		return stop{reason: "violation"}
-	case cfg.Continue && len(r.names) > 0 && len(res.Violations) == len(r.names):
-		return stop{reason: "every invariant violated"}
 	case cfg.MaxDepth > 0 && r.level >= cfg.MaxDepth:
 		return stop{reason: "max depth"}
 	case r.ctx.Err() != nil:

@@ -176,5 +176,37 @@ func Catalogue() []*Concern {
 			Expect: holds(seed, v3, v4, fixed),
 			Answer: "Yes: the scenario's golden caba line holds in all four, and each revision's intended reading holds at its end; the selftest cannot tell the revisions apart (3.2 item 13).",
 		},
+		{
+			Name:     "selftest-tree-criu",
+			Question: "Can CRIU, without CABA, restore the selftest's tree with its sessions (processes reparented away from the session they were born in)?",
+			Source:   "restore.md (the restorability property, the selftest's tree); criu/pstree.c prepare_pstree_ids",
+			Check:    invariants.RestorableCRIU, Scenario: "../restore/selftest.txt",
+			Expect: []Expect{{Revision: seed, Violated: true, Length: 18}, {Revision: v3, Violated: true, Length: 18}, {Revision: v4, Violated: true, Length: 18}, {Revision: fixed, Violated: true, Length: 18}},
+			Answer: "No, under every revision (CRIU does not read NScaba): its born-sid pass walks the parent tree, and 5's parent 4 is in session 4 while 5 is in session 2, a session whose leader 2 is not among 5's ancestors; CRIU finds no session leader to create 5 from and refuses.",
+		},
+		{
+			Name:     "selftest-tree-caba",
+			Question: "Is the caba tree enough to restore the selftest's tree, the caba values included (the patch's purpose)?",
+			Source:   "restore.md; the patch's cover letter (seeds/)",
+			Check:    invariants.RestorableCABA, Scenario: "../restore/selftest.txt",
+			Expect: holds(seed, v3, v4, fixed),
+			Answer: "Yes, under every revision: the caba tree says 5 was born in 4's process after 2's session began, so the CABA planner creates 5 from a helper in session 2 under 4's creation order, reparents it as the image shows, and a re-dump prints the same NScaba values.",
+		},
+		{
+			Name:     "criu-pgrp-leader-left",
+			Question: "Can CRIU restore every dumpable tree once processes change process groups, even without reparenting?",
+			Source:   "restore.md; criu/cr-restore.c restore_pgid (a member waits for its group leader's pgrp_set)",
+			Check:    invariants.RestorableCRIU, Tasks: 4, Actions: linux.Sessions,
+			Expect: []Expect{violated(seed, 4), violated(v3, 4), violated(v4, 4), violated(fixed, 4)},
+			Answer: "No, in four steps under every revision: a process that made its own process group, forked into it and then went back to its parent's group leaves a group whose id names it; CRIU makes it the group's leader to wait for, and it never sets pgrp_set, so the restore hangs. CABA does not change this (it is a limit of CRIU's restore_pgid), and the CABA planner, which creates the group from a helper, restores it.",
+		},
+		{
+			Name:     "caba-planner-threads",
+			Question: "With threads and sessions, does every dumpable state carry enough in NScaba for the CABA planner to restore tree and caba values?",
+			Source:   "restore.md; kernel-semantics.md 3.2 item 1 (thread cabas)",
+			Check:    invariants.RestorableCABA, Tasks: 4, Actions: linux.Threads | linux.Sessions,
+			Expect: join([]Expect{violated(v3, 6)}, holds(seed, v4, fixed)),
+			Answer: "Not in v3: after a thread created by a thread exits and is released, the surviving thread's NScaba names the released task (the dangling caba of v3-thread-created-thread), a value no restore can reproduce. The seed, v4 and the fix restore every state at this bound; v4 fails with more actions (the restorability section).",
+		},
 	}
 }

@@ -3,6 +3,7 @@ package findings
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -49,7 +50,7 @@ func (c *Concern) IsScenario() bool { return c.Scenario != "" }
 // Decider says what decides the concern, in one line.
 func (c *Concern) Decider() string {
 	if c.IsScenario() {
-		return fmt.Sprintf("scenario testdata/concerns/%s, then %s on its final state", c.Scenario, c.Check)
+		return fmt.Sprintf("scenario %s, then %s on its final state", path.Join("testdata/concerns", c.Scenario), c.Check)
 	}
 	depth := ""
 	if c.MaxDepth > 0 {

@@ -142,7 +142,7 @@ func TestMatrixSmall(t *testing.T) {
 	row := map[string]*Exploration{}
 	for _, r := range m.Rows {
 		row[r.Revision] = r
-		if ok, broken := sanityVerdict(r); !ok {
+		if ok, _, broken := sanityVerdict(r); !ok {
 			t.Errorf("%s breaks kernel sanity: %v", r.Revision, broken)
 		}
 		if !r.Complete {

@@ -41,6 +41,26 @@ func MatrixChecks() []invariants.Invariant {
 	return out
 }
 
+// MatrixChecksFor returns the checks of a matrix row: MatrixChecks for the
+// default actions; with sessions on, the sessions' sanity invariants and the
+// restorability checks (group restore, bound to the revision) as well.
+func MatrixChecksFor(actions linux.ActionSet, rev linux.Revision) ([]invariants.Invariant, error) {
+	if actions&linux.Sessions == 0 {
+		return MatrixChecks(), nil
+	}
+	return invariants.SelectFor("all,restore", rev, actions)
+}
+
+// matrixColumns are the rows of a matrix's table (the CABA invariants, and
+// the restorability checks when sessions are on).
+func matrixColumns(actions linux.ActionSet) []string {
+	cols := CabaInvariants()
+	if actions&linux.Sessions != 0 {
+		cols = append(cols, invariants.RestorableCRIU, invariants.RestorableCABA)
+	}
+	return cols
+}
+
 // CabaInvariants lists the CABA invariant names, in library order.
 func CabaInvariants() []string {
 	var n []string
@@ -57,10 +77,14 @@ func CabaInvariants() []string {
 // once and recording the first violation of each. progress, when set, is
 // told about each finished row.
 func RunMatrix(cfg MatrixConfig, rc RunConfig, progress func(*Exploration)) (*Matrix, error) {
-	m := &Matrix{Tasks: cfg.Tasks, Actions: cfg.Actions.String(), Budget: cfg.Budget.String(), Invariants: CabaInvariants()}
+	m := &Matrix{Tasks: cfg.Tasks, Actions: cfg.Actions.String(), Budget: cfg.Budget.String(), Invariants: matrixColumns(cfg.Actions)}
 	for _, rev := range cfg.Revisions {
 		opt := linux.Options{Tasks: cfg.Tasks, Revision: rev, Actions: cfg.Actions}
-		e, err := Explore(opt, MatrixChecks(), true, cfg.Budget, rc)
+		checks, err := MatrixChecksFor(cfg.Actions, rev)
+		if err != nil {
+			return nil, err
+		}
+		e, err := Explore(opt, checks, true, cfg.Budget, rc)
 		if err != nil {
 			return nil, err
 		}
@@ -93,18 +117,23 @@ func (b Budget) String() string {
 	return strings.Join(f, " ")
 }
 
-// sanityVerdict folds the sanity invariants of a row into one verdict.
-func sanityVerdict(e *Exploration) (bool, []string) {
-	var broken []string
+// sanityVerdict folds the sanity invariants of a row into one verdict; n
+// is how many the row checked.
+func sanityVerdict(e *Exploration) (ok bool, n int, broken []string) {
 	for _, inv := range invariants.All() {
 		if inv.Group != "sanity" {
 			continue
 		}
-		if v, ok := e.Verdict(inv.Name); ok && v.Violated {
+		v, checked := e.Verdict(inv.Name)
+		if !checked {
+			continue
+		}
+		n++
+		if v.Violated {
 			broken = append(broken, inv.Name)
 		}
 	}
-	return len(broken) == 0, broken
+	return len(broken) == 0, n, broken
 }
 
 // cell renders one matrix cell.
@@ -159,9 +188,13 @@ func (m *Matrix) Markdown() string {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "| %s (4 kernel invariants) |", SanityColumn)
+	nSanity := 0
+	if len(m.Rows) > 0 {
+		_, nSanity, _ = sanityVerdict(m.Rows[0])
+	}
+	fmt.Fprintf(&b, "| %s (%d kernel invariants) |", SanityColumn, nSanity)
 	for _, r := range m.Rows {
-		if ok, broken := sanityVerdict(r); ok {
+		if ok, _, broken := sanityVerdict(r); ok {
 			b.WriteString(" holds |")
 		} else {
 			fmt.Fprintf(&b, " **violated**: %s |", strings.Join(broken, ", "))

@@ -21,7 +21,16 @@ import (
 type Record struct {
 	Matrices []*Matrix      `json:"matrices"`
 	Fixed    []*FixedRun    `json:"fixed"`
+	Restore  *RestoreRecord `json:"restore,omitempty"`
 	Settings RecordSettings `json:"settings"`
+}
+
+// RestoreRecord is the restorability part of the record: the revision
+// matrix with sessions on (its rows include RestorableCRIU and
+// RestorableCABA) and the planners' summary, both at one bound.
+type RestoreRecord struct {
+	Matrix  *Matrix       `json:"matrix"`
+	Summary []*RestoreRow `json:"summary"`
 }
 
 // RecordSettings are the parameters the record was made with.
@@ -107,6 +116,19 @@ func (r *Record) validate() error {
 			return fmt.Errorf("fixed run %d has no exploration", i+1)
 		}
 	}
+	if rr := r.Restore; rr != nil {
+		if rr.Matrix == nil || len(rr.Matrix.Rows) == 0 || len(rr.Summary) == 0 {
+			return fmt.Errorf("the restorability record has no matrix or no summary")
+		}
+		for _, row := range rr.Summary {
+			if row == nil {
+				return fmt.Errorf("the restorability summary has an empty row")
+			}
+			if _, err := linux.ParseRevision(row.Revision); err != nil {
+				return fmt.Errorf("restorability summary: %w", err)
+			}
+		}
+	}
 	return nil
 }
 
@@ -133,9 +155,19 @@ func (r *Record) Replay() error {
 	for _, f := range r.Fixed {
 		rows = append(rows, f.Exploration)
 	}
+	if r.Restore != nil {
+		rows = append(rows, r.Restore.Matrix.Rows...)
+	}
 	for _, e := range rows {
 		for i := range e.Verdicts {
 			if err := e.replay(&e.Verdicts[i]); err != nil {
+				return err
+			}
+		}
+	}
+	if r.Restore != nil {
+		for _, row := range r.Restore.Summary {
+			if err := row.replay(); err != nil {
 				return err
 			}
 		}

@@ -84,13 +84,26 @@ func Render(rec *Record, concerns []*Result) (string, error) {
 	w("state at that bound violates the invariant — unless the entry says *partial*, in which case only the states listed were seen.\n\n")
 
 	w("## Contents\n\n- [Revision matrix](#revision-matrix)\n- [Two readings of \"alive\"](#two-readings-of-alive)\n")
-	w("- [Review concerns](#review-concerns)\n- [The fix](#the-fix)\n- [Not modelled](#not-modelled)\n- [Measured](#measured)\n\n")
+	w("- [Review concerns](#review-concerns)\n- [The fix](#the-fix)\n")
+	if rec.Restore != nil {
+		w("- [Restorability](#restorability)\n")
+	}
+	w("- [Not modelled](#not-modelled)\n- [Measured](#measured)\n\n")
 
 	w("## Revision matrix\n\n")
 	w("Each revision is explored once per bound, checking every invariant at once and recording the first (shallowest) ")
 	w("violation of each. \"(other reading)\" marks the reading of \"alive\" a revision was not written for (next section).\n\n")
 	for _, m := range rec.Matrices {
 		w("### %d tasks\n\n`%s`\n\n", m.Tasks, MatrixCommand(m))
+		b.WriteString(m.Markdown())
+		b.WriteString("\n")
+	}
+	if rr := rec.Restore; rr != nil {
+		m := rr.Matrix
+		w("### %d tasks, with sessions and process groups: restorability\n\n`%s`\n\n", m.Tasks, MatrixCommand(m))
+		w("With `sessions` on the matrix adds the sessions' sanity invariants and the restorability checks ")
+		w("`RestorableCRIU` (CRIU's planner rebuilds the tree) and `RestorableCABA` (the CABA planner rebuilds the tree and the caba values); ")
+		w("section [Restorability](#restorability) counts how many states each planner restores.\n\n")
 		b.WriteString(m.Markdown())
 		b.WriteString("\n")
 	}
@@ -188,6 +201,11 @@ func Render(rec *Record, concerns []*Result) (string, error) {
 	}
 	w(".\n\n")
 
+	if rr := rec.Restore; rr != nil {
+		b.WriteString(RestoreMarkdown(rr.Summary))
+		b.WriteString("\n")
+	}
+
 	w("## Not modelled\n\n")
 	w("Items of kernel-semantics.md 3.2 that the model cannot decide, and why:\n\n")
 	w("- Item 7 (pid-namespace boundaries) and item 8 (pid-namespace init exit, `zap_pid_ns_processes`): the model has a ")
@@ -207,6 +225,14 @@ func Render(rec *Record, concerns []*Result) (string, error) {
 	for _, f := range rec.Fixed {
 		e := f.Exploration
 		w("| fixed verification %d tasks | %s | %s | %d | %s | %.1f |\n", e.Tasks, Commas(e.Distinct), Commas(e.Generated), e.Depth, e.StopReason, e.Seconds)
+	}
+	if rr := rec.Restore; rr != nil {
+		for _, e := range rr.Matrix.Rows {
+			w("| restorability matrix %d tasks (%s), %s | %s | %s | %d | %s | %.1f |\n", rr.Matrix.Tasks, rr.Matrix.Actions, e.Revision, Commas(e.Distinct), Commas(e.Generated), e.Depth, e.StopReason, e.Seconds)
+		}
+		for _, r := range rr.Summary {
+			w("| restorability summary %d tasks (%s), %s: both planners on every state | %s | | %d | %s | %.1f (%s states/s) |\n", r.Tasks, r.Actions, r.Revision, Commas(r.Distinct), r.Depth, r.StopReason, r.Seconds, Commas(uint64(float64(r.Distinct)/r.Seconds)))
+		}
 	}
 	return b.String(), nil
 }

@@ -9,6 +9,7 @@ import (
 	"cabacheck/check"
 	"cabacheck/invariants"
 	"cabacheck/restore"
+	"cabacheck/spec"
 	"cabacheck/spec/linux"
 	"cabacheck/state"
 	"cabacheck/traces"
@@ -296,6 +297,7 @@ func RestoreMarkdown(rows []*RestoreRow) string {
 			frac(r.CRIUTree, r.Dumpable), frac(r.CRIUCaba, r.Dumpable), frac(r.CABATree, r.Dumpable), frac(r.CABACaba, r.Dumpable),
 			r.CRIUHelpers, r.CABAHelpers, r.Complete)
 	}
+	w("\n%s\n", restoreVerdict(rows))
 	for _, r := range rows {
 		w("\n### %s\n\n", r.Revision)
 		if len(r.CRIUOnly) == 0 {
@@ -341,4 +343,124 @@ func frac(n, of uint64) string {
 		return Commas(n) + " (all)"
 	}
 	return fmt.Sprintf("%s (%.2f%%)", Commas(n), 100*float64(n)/float64(of))
+}
+
+// replay rebuilds every recorded example's trace through the model and
+// checks that its last state still fails the same way, so a record that no
+// longer matches the model or the planners fails the regeneration.
+func (r *RestoreRow) replay() error {
+	rev, err := linux.ParseRevision(r.Revision)
+	if err != nil {
+		return err
+	}
+	acts, err := linux.ParseActions(r.Actions)
+	if err != nil {
+		return err
+	}
+	model, err := linux.New(linux.Options{Tasks: r.Tasks, Revision: rev, Actions: acts})
+	if err != nil {
+		return err
+	}
+	check := func(list []RestoreExample, criu bool) error {
+		for i := range list {
+			e := &list[i]
+			var as []spec.Action
+			for _, s := range e.Actions {
+				a, err := linux.ParseAction(s)
+				if err != nil {
+					return err
+				}
+				as = append(as, a)
+			}
+			tr, err := traces.Build(model, as)
+			if err != nil {
+				return fmt.Errorf("recorded restorability example %s of %s at %d tasks: %w", e.Class, r.Revision, r.Tasks, err)
+			}
+			got := example(rev, tr, e.Class, criu)
+			if got.Length != e.Length || got.Why != e.Why || strings.Join(got.Violates, ",") != strings.Join(e.Violates, ",") {
+				return fmt.Errorf("recorded restorability example %s of %s at %d tasks no longer fails as recorded (%q, now %q)", e.Class, r.Revision, r.Tasks, e.Why, got.Why)
+			}
+			e.Trace = tr
+		}
+		return nil
+	}
+	if err := check(r.CRIUOnly, true); err != nil {
+		return err
+	}
+	return check(r.CABAFails, false)
+}
+
+// RefreshRestore runs the restorability explorations of the record at one
+// bound: the revision matrix with the restore checks, and the summary.
+func RefreshRestore(tasks int, actions linux.ActionSet, rc RunConfig, log func(string)) (*RestoreRecord, error) {
+	m, err := RunMatrix(MatrixConfig{Tasks: tasks, Actions: actions, Revisions: linux.Revisions()}, rc, func(e *Exploration) {
+		if log != nil {
+			log(fmt.Sprintf("restorability matrix, %s at %d tasks: %s distinct states, depth %d, %s, %.1fs", e.Revision, e.Tasks, Commas(e.Distinct), e.Depth, e.StopReason, e.Seconds))
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := RestoreSummary(RestoreConfig{Tasks: tasks, Actions: actions, Revisions: linux.Revisions()}, rc, func(r *RestoreRow) {
+		if log != nil {
+			log(fmt.Sprintf("restorability summary, %s at %d tasks: %s dumpable states, %.1fs", r.Revision, r.Tasks, Commas(r.Dumpable), r.Seconds))
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &RestoreRecord{Matrix: m, Summary: rows}, nil
+}
+
+// restoreVerdict answers the patch's question from the rows: is CABA what
+// CRIU needs? Per revision, what CRIU alone restores, what the caba tree
+// adds, and whether every remaining failure is a flaw of the patch.
+func restoreVerdict(rows []*RestoreRow) string {
+	var b strings.Builder
+	b.WriteString("**Does CABA give CRIU what it needs?** ")
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		flaws, limits := 0, 0
+		for _, e := range r.CABAFails {
+			if e.Flaw() {
+				flaws++
+			} else {
+				limits++
+			}
+		}
+		fmt.Fprintf(&b, "%s: CRIU restores the tree of %s of the dumpable states; with the caba tree, the CABA planner restores tree and caba values of %s", r.Revision, pct(r.CRIUTree, r.Dumpable), pct(r.CABACaba, r.Dumpable))
+		switch {
+		case len(r.CABAFails) == 0:
+			b.WriteString(".")
+		case limits == 0:
+			fmt.Fprintf(&b, "; each kind of state it cannot restore (%d) violates one of the patch's own invariants, so the gap is the patch's flaw, not the planner's.", flaws)
+		default:
+			fmt.Fprintf(&b, "; of the kinds of state it cannot restore, %d are flaws of the patch and %d limits of the planner.", flaws, limits)
+		}
+	}
+	if !allComplete(rows) {
+		b.WriteString(" (Some explorations were partial: the shares are of the states seen.)")
+	}
+	return b.String()
+}
+
+func pct(n, of uint64) string {
+	if of == 0 {
+		return "none"
+	}
+	if n == of {
+		return "all"
+	}
+	return fmt.Sprintf("%.2f%%", 100*float64(n)/float64(of))
+}
+
+func allComplete(rows []*RestoreRow) bool {
+	for _, r := range rows {
+		if !r.Complete {
+			return false
+		}
+	}
+	return true
 }

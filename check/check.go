@@ -34,6 +34,10 @@ type Request struct {
 	Level         func(explorer.LevelStats)
 	Progress      func(explorer.Progress)
 	ProgressEvery time.Duration
+
+	// Coverage counts, per action kind, how often it was enabled, taken
+	// and led to a new state (Result.ActionCoverage).
+	Coverage bool
 }
 
 // Budget bounds an exploration; zero fields mean no limit. A search that
@@ -57,6 +61,9 @@ type Result struct {
 	Explored spec.Model
 	// Counterexamples are in the order of Result.Violations.
 	Counterexamples []Counterexample
+	// ActionCoverage names the engine's coverage counts; nil unless
+	// Request.Coverage.
+	ActionCoverage *Coverage
 }
 
 // Run explores req.Model as asked and rebuilds every counterexample.
@@ -90,6 +97,7 @@ func Run(req Request) (*Result, error) {
 		MaxTime:       req.Budget.MaxTime,
 		MaxMemory:     req.Budget.MaxMemory,
 		Resume:        req.Store.Resume,
+		Coverage:      req.Coverage,
 	}
 	closeStore, err := openStore(req.Store, Identity(explored, req.Checker, req.Continue), &cfg)
 	if err != nil {
@@ -100,7 +108,7 @@ func Run(req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Result: search.Result, Explored: explored}
+	res := &Result{Result: search.Result, Explored: explored, ActionCoverage: coverageOf(req.Model, search.Result.Coverage)}
 	for _, v := range search.Result.Violations {
 		_, acts, err := search.Path(v.State)
 		if err != nil {

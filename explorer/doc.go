@@ -55,6 +55,15 @@
 // The collision estimate "based on the actual fingerprints" reads any store
 // through Visited.AppendShard, shard by shard in parallel.
 //
+// # Coverage
+//
+// With Config.Coverage, the search counts per action kind (spec.Action.Kind)
+// the states that enabled it, the successors it generated and the new
+// states it found (Result.Coverage, coverage.go): in worker-local arrays,
+// merged after each round and committed with the level, so the counts do
+// not depend on the worker count. Off, the generate phase runs exactly as
+// without it. Naming the kinds is the caller's (spec.ActionKinds).
+//
 // The explorer prints nothing and reads no flags; it reports through
 // callbacks and its Result.
 package explorer

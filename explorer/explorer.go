@@ -49,6 +49,12 @@ type Config struct {
 	Store Store
 	// Resume continues the search committed in Store instead of starting anew.
 	Resume bool
+
+	// Coverage counts, per action kind, how often it was enabled, taken and
+	// led to a new state (Result.Coverage; coverage.go). It covers the
+	// levels this run explores: a resumed search counts from its
+	// checkpoint on.
+	Coverage bool
 }
 
 // LevelStats describes one completed BFS level.
@@ -105,6 +111,10 @@ type Result struct {
 
 	// VisitedBytes and RecordBytes are the memory held at the end.
 	VisitedBytes, RecordBytes uint64
+
+	// Coverage is the action coverage of the committed levels; nil unless
+	// Config.Coverage.
+	Coverage *Coverage
 }
 
 // Search is a finished (or stopped) search: its result and the store from

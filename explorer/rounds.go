@@ -35,12 +35,17 @@ type worker struct {
 	outDegree [outDegreeBuckets]uint64
 	newCount  int
 	newOffset int
+
+	cov *workerCoverage // nil unless Config.Coverage
 }
 
 func (w *worker) reset() {
 	w.records, w.states = w.records[:0], w.states[:0]
 	w.generated, w.selfLoops, w.dups, w.newCount = 0, 0, 0, 0
 	w.outDegree = [outDegreeBuckets]uint64{}
+	if w.cov != nil {
+		w.cov.reset()
+	}
 	for i := range w.shardFPs {
 		w.shardFPs[i] = w.shardFPs[i][:0]
 		w.shardIdx[i] = w.shardIdx[i][:0]
@@ -94,6 +99,10 @@ func (r *run) generate(r0, r1 int) {
 				w.records = append(w.records, Record{Parent: parent, Action: a})
 				w.states = append(w.states, next...)
 			}
+			sink := emit
+			if w.cov != nil {
+				sink = w.cov.counting(&parent, emit)
+			}
 			for i := lo; i < hi; i++ {
 				if i&1023 == 0 && (mon.tripped() || ctx.Err() != nil) {
 					return
@@ -101,7 +110,7 @@ func (r *run) generate(r0, r1 int) {
 				parent = base + uint32(i)
 				deg = 0
 				cur = frontier[i*size : (i+1)*size]
-				w.gen.Successors(cur, emit)
+				w.gen.Successors(cur, sink)
 				w.generated += uint64(deg)
 				w.outDegree[min(deg, outDegreeBuckets-1)]++
 			}

@@ -96,6 +96,8 @@ type run struct {
 	next     []byte
 	nextRecs []Record
 	nextFPs  []uint64
+
+	levelCov *Coverage // the counts of the level being built; nil unless Config.Coverage
 }
 
 func newRun(model spec.Model, cfg Config) *run {
@@ -121,6 +123,10 @@ func newRun(model spec.Model, cfg Config) *run {
 		r.names = cfg.Checker.Names()
 	}
 	r.found = make([]bool, len(r.names))
+	if cfg.Coverage {
+		r.levelCov = new(Coverage)
+		r.res.Coverage = new(Coverage)
+	}
 	return r
 }
 
@@ -194,6 +200,9 @@ func (r *run) startWorkers() {
 	r.workers = make([]*worker, r.nw)
 	for i := range r.workers {
 		r.workers[i] = &worker{gen: r.model.NewGenerator(), shardFPs: make([][]uint64, shards), shardIdx: make([][]uint32, shards)}
+		if r.cfg.Coverage {
+			r.workers[i].cov = new(workerCoverage)
+		}
 	}
 }
 
@@ -350,8 +359,9 @@ func (r *run) expand() (LevelStats, stop) {
 		if why.keep {
 			keep = r.room()
 		}
+		n0 := len(r.nextRecs)
 		r.next, r.nextRecs, r.nextFPs = collect(r.workers, r.next, r.nextRecs, r.nextFPs, keep, r.size)
-		r.tally(&ls)
+		r.tally(&ls, r.nextRecs[n0:])
 		if r1 < nf && r.progressDue() {
 			// A long level reports between its rounds too.
 			res := r.res
@@ -376,8 +386,18 @@ func (r *run) number() int {
 	return total
 }
 
-// tally adds the workers' counts of the round to the level's statistics.
-func (r *run) tally(ls *LevelStats) {
+// tally adds the workers' counts of the round to the level's statistics,
+// and with coverage on, to the level's coverage with the kinds of the
+// round's new states (recs).
+func (r *run) tally(ls *LevelStats, recs []Record) {
+	if c := r.levelCov; c != nil {
+		for _, w := range r.workers {
+			c.add(&w.cov.Coverage)
+		}
+		for _, rec := range recs {
+			c.New[rec.Action.Kind()]++
+		}
+	}
 	for _, w := range r.workers {
 		ls.Generated += w.generated
 		ls.Candidates += w.generated - w.selfLoops
@@ -399,6 +419,10 @@ func (r *run) commitLevel(ls LevelStats, cut bool) error {
 	}
 	ls.New = uint64(len(r.nextRecs))
 	res.Generated += ls.Generated
+	if r.levelCov != nil {
+		res.Coverage.add(r.levelCov)
+		*r.levelCov = Coverage{}
+	}
 	res.Distinct += ls.New
 	if ls.New > 0 {
 		res.Depth = level

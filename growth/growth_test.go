@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -270,8 +271,8 @@ func TestPlotsRenderWithTitlesAndLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 4 {
-		t.Fatalf("wrote %v, want two plots as SVG and PNG", files)
+	if len(files) != 6 {
+		t.Fatalf("wrote %v, want three plots (states, time, levels) as SVG and PNG", files)
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -285,12 +286,53 @@ func TestPlotsRenderWithTitlesAndLabels(t *testing.T) {
 				t.Errorf("%s: not a usable PNG: %v", f, err)
 			}
 		case ".svg":
-			for _, want := range []string{"log scale", "states", "seed", "v3", "predicted"} {
+			quantity := "states"
+			if strings.HasPrefix(filepath.Base(f), "time") {
+				quantity = "time"
+			}
+			for _, want := range []string{"log scale", quantity, "seed", "v3", "predicted"} {
 				if !strings.Contains(string(data), want) {
 					t.Errorf("%s lacks %q", filepath.Base(f), want)
 				}
 			}
 		}
+	}
+}
+
+// One tick format throughout: SI prefixes on states, round durations on time.
+func TestTickLabels(t *testing.T) {
+	for v, want := range map[float64]string{1: "1", 100: "100", 1e3: "1k", 1e5: "100k", 1e6: "1M", 1e9: "1G"} {
+		if got := siLabel(v); got != want {
+			t.Errorf("siLabel(%g) = %q, want %q", v, got, want)
+		}
+	}
+	var labels []string
+	for _, tk := range (siLogTicks{}).Ticks(500, 2e6) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	// (gonum's log ticks reach a decade past the data each way)
+	if got := strings.Join(labels, " "); got != "100 1k 10k 100k 1M 10M" {
+		t.Errorf("state ticks 500..2e6: %q", got)
+	}
+	labels = nil
+	for _, tk := range (durationTicks{}).Ticks(0.02, 900) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if got := strings.Join(labels, " "); got != "100ms 1s 10s 1min 10min" {
+		t.Errorf("time ticks 0.02..900 s: %q", got)
+	}
+}
+
+// Every series has its own dash pattern and marker, and series are spread
+// sideways, so that equal series do not hide one another.
+func TestSeriesStylesDiffer(t *testing.T) {
+	a, b, c := styleOf(0, 3, xSpread), styleOf(1, 3, xSpread), styleOf(2, 3, xSpread)
+	if a.glyph == b.glyph || b.glyph == c.glyph || slices.Equal(a.dashes, b.dashes) || slices.Equal(b.dashes, c.dashes) || a.dx >= b.dx || b.dx >= c.dx {
+		t.Errorf("styles %+v %+v %+v are not distinct", a, b, c)
 	}
 }
 

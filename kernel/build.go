@@ -30,6 +30,9 @@ func PatchFor(rev string) ([]byte, error) {
 	if name == "" {
 		return nil, fmt.Errorf("revision %s has no kernel patch", rev)
 	}
+	if filepath.IsAbs(name) { // a revision file's patch (revfile stores it absolute)
+		return os.ReadFile(name)
+	}
 	b, err := Patches.ReadFile("patches/" + name)
 	if err != nil {
 		// a patch not embedded in the binary: look in the checkout
@@ -173,8 +176,8 @@ func CachedKernel(rev string, f Flavor) (*Kernel, bool) {
 		return nil, false
 	}
 	key := rev + "-" + string(f) + "-" + shortHash(patch, []byte(ConfigFragment(f)))
-	out := filepath.Join(CacheDir(), "kernels", key)
-	if _, err := os.Stat(filepath.Join(out, ".built")); err != nil {
+	out := builtDir(key)
+	if out == "" {
 		return nil, false
 	}
 	return &Kernel{Revision: rev, Flavor: f, Image: filepath.Join(out, "arch/x86/boot/bzImage"), Dir: out, Cached: true}, true
@@ -191,6 +194,9 @@ func BuildKernel(rev string, f Flavor, jobs int, log io.Writer) (*Kernel, error)
 	frag := ConfigFragment(f)
 	key := rev + "-" + string(f) + "-" + shortHash(patch, []byte(frag))
 	out := filepath.Join(CacheDir(), "kernels", key)
+	if dir := builtDir(key); dir != "" {
+		out = dir // the same patch and configuration built under another revision's name
+	}
 	img := filepath.Join(out, "arch/x86/boot/bzImage")
 	k := &Kernel{Revision: rev, Flavor: f, Image: img, Dir: out}
 	if _, err := os.Stat(filepath.Join(out, ".built")); err == nil {
@@ -292,4 +298,26 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// builtDir returns the cached build of key (REV-FLAVOR-HASH), or of the same
+// FLAVOR-HASH under another revision name (a revision file that reuses a
+// built-in's patch boots the kernel already built), or "".
+func builtDir(key string) string {
+	dir := filepath.Join(CacheDir(), "kernels")
+	if _, err := os.Stat(filepath.Join(dir, key, ".built")); err == nil {
+		return filepath.Join(dir, key)
+	}
+	parts := strings.Split(key, "-")
+	if len(parts) < 3 {
+		return ""
+	}
+	suffix := "-" + parts[len(parts)-2] + "-" + parts[len(parts)-1]
+	matches, _ := filepath.Glob(filepath.Join(dir, "*"+suffix))
+	for _, m := range matches {
+		if _, err := os.Stat(filepath.Join(m, ".built")); err == nil {
+			return m
+		}
+	}
+	return ""
 }

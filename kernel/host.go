@@ -26,6 +26,11 @@ type HostConfig struct {
 	Log     io.Writer       // progress (may be nil)
 	Extra   []Walk          // walks to run besides the random ones
 	Timeout time.Duration   // whole run (default 10 min)
+	// Model, if set, is the model compared with (conform replay --revision
+	// on a CABA kernel), and Caba how the kernel prints caba; by default the
+	// base semantics (HostModel) and CabaNone.
+	Model *linux.Model
+	Caba  CabaView
 }
 
 // HostResult summarises a host run.
@@ -34,6 +39,7 @@ type HostResult struct {
 	Steps      int // steps compared
 	Mismatches int // walks with a mismatch
 	Failed     []WalkResult
+	Results    []WalkResult // every walk, in order (random walks, then Extra)
 	Elapsed    time.Duration
 	Kernel     string
 	Stats      StepStats
@@ -48,8 +54,10 @@ type StepStats struct {
 	Observing, ObservingBase int
 	// Refused: steps the model does not enable that the kernel had to
 	// refuse (an errno) or let through without a change (NoOp: a setpgid
-	// into the current group, which returns 0); RefusedBy counts them by
-	// the expected return, refused ones by op ("Setsid EPERM", "Setpgid ok 0").
+	// into the current group or a waitpid of a child not reapable, which
+	// return 0, and the calls that succeed without a change, "no-op");
+	// RefusedBy counts them by op and expected return ("Setsid EPERM",
+	// "Setpgid ok 0", "Wait ECHILD", "Execve no-op").
 	Refused, NoOp int
 	RefusedBy     map[string]int
 	// Ops counts the compared steps by op name; Blind the ones that observe
@@ -79,10 +87,14 @@ func (st *StepStats) Add(r *WalkResult) {
 		}
 		if s.Refused {
 			st.Refused++
-			if s.ExpectRet == RetOK {
+			ret := s.ExpectRet
+			if ret == "" {
+				ret = "no-op"
+			}
+			if ret[0] != 'E' {
 				st.NoOp++
 			}
-			st.RefusedBy[name+" "+s.ExpectRet]++
+			st.RefusedBy[name+" "+ret]++
 		}
 	}
 }
@@ -102,6 +114,16 @@ func Counts(m map[string]int) string {
 		return "none"
 	}
 	return strings.Join(b, ", ")
+}
+
+// HasCaba reports whether the running kernel prints an NScaba line in
+// /proc/PID/status (it carries a CABA patch).
+func HasCaba() (bool, error) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false, fmt.Errorf("reading /proc/self/status: %w", err)
+	}
+	return bytes.Contains(b, []byte("\nNScaba:")), nil
 }
 
 // CanRunHost reports why the host kernel cannot be driven here, or nil.
@@ -183,9 +205,12 @@ func RunHost(cfg HostConfig) (*HostResult, error) {
 		cfg.Log = io.Discard
 	}
 	start := time.Now()
-	m, err := HostModel(cfg.Tasks, cfg.Actions)
-	if err != nil {
-		return nil, err
+	m := cfg.Model
+	if m == nil {
+		var err error
+		if m, err = HostModel(cfg.Tasks, cfg.Actions); err != nil {
+			return nil, err
+		}
 	}
 	walks, err := RandomWalks(m, cfg.Walks, cfg.Seed, cfg.MaxLen, "w")
 	if err != nil {
@@ -197,23 +222,24 @@ func RunHost(cfg HostConfig) (*HostResult, error) {
 		return nil, err
 	}
 	var script bytes.Buffer
-	if err := WriteScript(&script, m, walks, ScriptOptions{StopOnTimeout: true}); err != nil {
+	if err := WriteScript(&script, m, walks, ScriptOptions{Caba: cfg.Caba, StopOnTimeout: true}); err != nil {
 		return nil, err
 	}
 	out, _, err := RunHarness(bin, script.String(), cfg.Timeout)
 	if err != nil {
 		return nil, err
 	}
-	res := &HostResult{Walks: len(walks)}
+	res := &HostResult{Walks: len(walks), Results: make([]WalkResult, 0, len(walks))}
 	for _, w := range walks {
-		r := Compare(m, w, out, CabaNone)
+		r := Compare(m, w, out, cfg.Caba)
 		res.Steps += r.Compared
 		res.Stats.Add(&r)
+		res.Results = append(res.Results, r)
 		if !r.OK() {
 			res.Mismatches++
 			res.Failed = append(res.Failed, r)
 			if cfg.OutDir != "" {
-				if err := SaveReproducer(cfg.OutDir, m, w, ScriptOptions{}, r.Text()); err != nil {
+				if err := SaveReproducer(cfg.OutDir, m, w, ScriptOptions{Caba: cfg.Caba}, r.Text()); err != nil {
 					return res, err
 				}
 			}
@@ -237,8 +263,13 @@ func SaveReproducer(dir string, m *linux.Model, w Walk, so ScriptOptions, note s
 	}
 	base := filepath.Join(dir, w.Name)
 	o := m.Options()
-	steps := fmt.Sprintf("# cabacheck reproducer: %s\n# model: tasks %d, revision %s, actions %s\n# replay: cabacheck conform replay --tasks %d --revision %s --actions %s %s.steps\n%s\n",
-		w.Origin, o.Tasks, o.Revision, o.Actions, o.Tasks, o.Revision, o.Actions, base, FormatOps(w.Ops))
+	model, rev := "base semantics", ""
+	if so.Caba != CabaNone {
+		// caba compared: replaying needs a kernel with this revision's patch
+		model, rev = "revision "+o.Revision.String(), " --revision "+o.Revision.String()
+	}
+	steps := fmt.Sprintf("# cabacheck reproducer: %s\n# model: tasks %d, %s, actions %s\n# replay: cabacheck conform replay --tasks %d%s --actions %s %s.steps\n%s\n",
+		w.Origin, o.Tasks, model, o.Actions, o.Tasks, rev, o.Actions, base, FormatOps(w.Ops))
 	if err := os.WriteFile(base+".steps", []byte(steps), 0o644); err != nil {
 		return err
 	}

@@ -49,12 +49,13 @@ func LoadWalk(m *linux.Model, path string) (Walk, error) {
 			if !ok {
 				return w, fmt.Errorf("%s: unknown invariant %s", path, inv)
 			}
-			ops, _, err := RealizeViolation(own, acts, iv)
+			ops, k, err := RealizeViolation(own, acts, iv)
 			if err != nil {
 				return w, err
 			}
 			w.Ops = append(ops, Op{Kind: OpRead})
 			w.Expect = fmt.Sprintf("%s violated under %s", inv, tr.Options.Revision)
+			w.Revision, w.Invariant, w.ViolStep = tr.Options.Revision.String(), inv, k
 			w.Model = tr.Summary()
 			_, err = Finals(m, w.Ops)
 			return w, err

@@ -90,8 +90,8 @@ func ViewFor(rev linux.Revision) CabaView {
 // otherwise a caba pointing at a released task is not determined (reading it
 // is the bug). Sessions and process groups are compared whatever the action
 // sets (with the sessions set off every task stays in task 1's); execd only
-// when the model tracks it (sessions and execve on: with execve off the
-// model never sets it, while a de_thread exec clears PF_FORKNOEXEC).
+// when the model tracks it: with sessions on (execve, and a de_thread exec
+// when it completes, set it, as the kernel's exec clears PF_FORKNOEXEC).
 func Predict(s *state.State, caba CabaView, acts linux.ActionSet) Snapshot {
 	out := make(Snapshot, s.N)
 	for i := uint8(1); i <= s.N; i++ {
@@ -124,7 +124,7 @@ func Predict(s *state.State, caba CabaView, acts linux.ActionSet) Snapshot {
 		if s.Leader[g] == i {
 			f[FParent] = slotName(p)
 			f[FExecd] = Any
-			if acts&(linux.Sessions|linux.Execve) == linux.Sessions|linux.Execve {
+			if acts&linux.Sessions != 0 {
 				f[FExecd] = flag(s.Execd[g])
 			}
 		}

@@ -194,9 +194,10 @@ const maxCandidates = 4096
 // Expand applies op to every state of cands and returns the settled states
 // the kernel may end in (deduplicated, in a deterministic order). A candidate
 // in which op is not enabled is dropped; the error reports an op enabled in
-// none of them, or a model that cannot settle. Setsid and Setpgid are
-// performed even where the model does not enable them: the kernel refuses
-// them and changes nothing (see Expand2).
+// none of them, or a model that cannot settle. An op the model does not
+// enable but the harness performs as a refusal (Refusal: setsid, setpgid,
+// waitpid, clone(CLONE_PARENT) by init, a no-op execve, prctl or sigaction)
+// keeps the state: the kernel refuses it and changes nothing (see Expand2).
 func Expand(m *linux.Model, cands []state.State, op Op) ([]state.State, error) {
 	out, _, err := Expand2(m, cands, op)
 	return out, err
@@ -207,7 +208,8 @@ type Outcome struct {
 	// Ret is "" when the harness reports no return for the op; "ok V" for a
 	// call that succeeds (V: setsid's session as a group name, 0 for
 	// setpgid); an errno name (EPERM, ESRCH, EACCES) or RetAnyError for a
-	// call the model does not enable.
+	// call the model does not enable. Wait: "ok G" (G the reaped process's
+	// group name), "ok 0" (not reapable) or ECHILD; a failed clone: its errno.
 	Ret string
 	// Refused: the model does not enable the call, so the state stays as it
 	// was (an error, or a setpgid into the group the process is in, which
@@ -242,7 +244,7 @@ func Expand2(m *linux.Model, cands []state.State, op Op) ([]state.State, []Outco
 		}
 		var d state.State
 		if !m.Step(s, first, &d) {
-			if r := Refusal(m, s, op); r != "" {
+			if r, ok := Refusal(m, s, op); ok {
 				add(*s, Outcome{Ret: r, Refused: true})
 			}
 			continue

@@ -64,6 +64,38 @@ func dangling(s *state.State) bool {
 	return false
 }
 
+// barrierSlots is the completion barrier of an exit: the threads that the
+// step makes exit (the caller for exit and exit_group, the threads killed by
+// exit_group or exec, the old leader an exec replaces). The harness accepts
+// no snapshot until each of them is a zombie or gone from /proc (read from
+// /proc/TID/stat, which is safe for a task whose caba dangles), so that a
+// snapshot taken before the exit completed, possibly equal to the state
+// before the step, is never accepted; a barrier that does not complete
+// within the timeout is reported as "unsettled", a mismatch.
+func barrierSlots(m *linux.Model, cands []state.State, op Op) uint32 {
+	if op.Kind != OpExit && op.Kind != OpExitGroup && op.Kind != OpExec {
+		return 0
+	}
+	var mask uint32
+	var d state.State
+	for i := range cands {
+		s := &cands[i]
+		a, ok := firstAction(s, op)
+		if !ok || !m.Step(s, a, &d) {
+			continue
+		}
+		mask |= killSet(s, op)
+		if op.Kind == OpExec {
+			if l := s.Leader[s.Tg[op.T]]; l != op.T {
+				mask |= 1 << l
+			}
+		} else {
+			mask |= 1 << op.T
+		}
+	}
+	return mask
+}
+
 // WriteScript writes the harness script of walks for model m. For every step
 // it lists the snapshots the model allows (without pruning by earlier
 // observations: the harness only uses them to know when the kernel settled).
@@ -83,6 +115,7 @@ func WriteScript(w io.Writer, m *linux.Model, walks []Walk, so ScriptOptions) er
 			if err != nil {
 				return fmt.Errorf("walk %s step %d: %w", wk.Name, k+1, err)
 			}
+			bar := barrierSlots(m, cands, op)
 			next, err := Expand(m, cands, op)
 			if err != nil {
 				return fmt.Errorf("walk %s step %d: %w", wk.Name, k+1, err)
@@ -105,6 +138,16 @@ func WriteScript(w io.Writer, m *linux.Model, walks []Walk, so ScriptOptions) er
 					fmt.Fprintf(bw, "SKIP %d\n", i)
 				}
 			}
+			if bar != 0 {
+				var b strings.Builder
+				b.WriteString("BARRIER")
+				for i := 1; i < 32; i++ {
+					if bar&(1<<i) != 0 {
+						fmt.Fprintf(&b, " %d", i)
+					}
+				}
+				fmt.Fprintln(bw, b.String())
+			}
 			if dang && so.DelayMs > 0 {
 				fmt.Fprintf(bw, "DELAY %d\n", so.DelayMs)
 			}
@@ -119,7 +162,7 @@ func WriteScript(w io.Writer, m *linux.Model, walks []Walk, so ScriptOptions) er
 type Observation struct {
 	Walk   string
 	Step   int
-	Status string // match, timeout, noexpect
+	Status string // match, timeout, unsettled (the exit barrier did not complete), noexpect
 	Snap   Snapshot
 	Ms     int
 	Raw    string
@@ -251,8 +294,9 @@ type StepResult struct {
 }
 
 // Observes reports whether the step's comparison checks something the step
-// did: a changed snapshot, or a return value.
-func (s *StepResult) Observes() bool { return s.Changed || s.ExpectRet != "" }
+// did: a changed snapshot, a return value, or, for a call the model refuses,
+// that the kernel changed nothing.
+func (s *StepResult) Observes() bool { return s.Changed || s.ExpectRet != "" || s.Refused }
 
 // WalkResult is the comparison of one walk.
 type WalkResult struct {
@@ -359,6 +403,15 @@ func Compare(m *linux.Model, w Walk, out *Output, caba CabaView) WalkResult {
 			}
 		}
 		res.Compared++
+		if o.Status == "unsettled" {
+			// the exit did not complete: whatever the snapshot shows, it is
+			// not the state after the step
+			sr.Mismatches = append(sr.Mismatches, Mismatch{Field: "exit", Expected: "complete (every exiting thread a zombie or gone)", Observed: "not complete after the settle timeout"})
+			sr.Mismatches = append(sr.Mismatches, Diff(sr.Expected, o.Snap)...)
+			res.Steps = append(res.Steps, sr)
+			res.FailStep = k + 1
+			break
+		}
 		if len(keep) == 0 {
 			if !retOK {
 				sr.Mismatches = append(sr.Mismatches, Mismatch{Field: "return", Expected: sr.ExpectRet, Observed: retName(o.Ret)})
@@ -402,12 +455,13 @@ func (r *WalkResult) Text() string {
 		case len(s.Mismatches) > 0:
 			tag = "MISMATCH"
 		}
-		if s.ExpectRet != "" {
-			ref := ""
-			if s.Refused {
-				ref = ", refused by the model"
-			}
-			tag += fmt.Sprintf(" (returned %s%s)", retName(s.Ret), ref)
+		switch {
+		case s.ExpectRet != "" && s.Refused:
+			tag += fmt.Sprintf(" (returned %s, refused by the model)", retName(s.Ret))
+		case s.ExpectRet != "":
+			tag += fmt.Sprintf(" (returned %s)", retName(s.Ret))
+		case s.Refused:
+			tag += " (a no-op in the model: must change nothing)"
 		}
 		fmt.Fprintf(&b, "  step %d %-22s %s\n", s.Step, s.Op.String(), tag)
 		if len(s.Mismatches) > 0 || r.FailStep == s.Step {

@@ -1,9 +1,6 @@
 package kernel
 
 import (
-	"strconv"
-
-	"cabacheck/spec/linux"
 	"cabacheck/state"
 )
 
@@ -15,63 +12,11 @@ import (
 // the error, by kernel/sys.c (ksys_setsid, sys_setpgid) read in the order
 // the kernel checks.
 
-// RetAnyError is an expected return that matches any error: the model
-// refuses a call for which the kernel's rules, as Refusal reads them, name no
-// error (the comparison then decides who is right).
-const RetAnyError = "ERR"
-
-// RetOK is the return of a setpgid that succeeds.
-const RetOK = "ok 0"
-
 // groupName reports whether x names a process of the walk, alive or gone: a
 // slot that founded a group (the model's group names are founding slots,
 // and the harness knows each one's TGID).
 func groupName(s *state.State, x uint8) bool {
 	return x >= 1 && x <= s.N && s.St[x] != state.Unborn && s.Tg[x] == x
-}
-
-// success is the return of op when the model enables it.
-func success(s *state.State, op Op) string {
-	switch op.Kind {
-	case OpSetsid:
-		return "ok " + strconv.Itoa(int(s.Tg[op.T]))
-	case OpSetpgid:
-		return RetOK
-	}
-	return ""
-}
-
-// Refusal is the return of op in a state where the model does not enable
-// it, or "" when the harness does not perform it there (not a setsid or
-// setpgid, or the usual guard fails: the caller is not running, or an exec
-// is under way in its process; or setpgid names something that is not a
-// process of the walk).
-func Refusal(m *linux.Model, s *state.State, op Op) string {
-	if m.Options().Actions&linux.Sessions == 0 || op.T == 0 || op.T > s.N {
-		return ""
-	}
-	if s.St[op.T] != state.Running || s.Exec[s.Tg[op.T]] != state.None {
-		return ""
-	}
-	switch op.Kind {
-	case OpSetsid:
-		if e := setsidErrno(s, op.T); e != "" {
-			return e
-		}
-		return RetAnyError
-	case OpSetpgid:
-		if !groupName(s, op.C) || !groupName(s, op.P) {
-			return ""
-		}
-		if e := setpgidErrno(s, op.T, op.C, op.P); e != "" {
-			return e
-		}
-		if s.Pgid[op.C] == op.P {
-			return RetOK // already there: the kernel changes nothing and returns 0
-		}
-		return RetAnyError
-	}
-	return ""
 }
 
 // pgrpLeader is pid_task(find_vpid(p), PIDTYPE_PGID): a hashed process
@@ -126,47 +71,4 @@ func setpgidErrno(s *state.State, t, c, p uint8) string {
 		}
 	}
 	return ""
-}
-
-// RefusedOps lists the setsid and setpgid calls the model does not enable
-// in the settled state s but the harness can perform (every running thread,
-// every pair of processes of the walk), in a fixed order.
-func RefusedOps(m *linux.Model, s *state.State) []Op {
-	if m.Options().Actions&linux.Sessions == 0 {
-		return nil
-	}
-	var ops []Op
-	var d state.State
-	for t := uint8(1); t <= s.N; t++ {
-		if s.St[t] != state.Running || s.Exec[s.Tg[t]] != state.None {
-			continue
-		}
-		cand := []Op{{Kind: OpSetsid, T: t}}
-		for c := uint8(1); c <= s.N; c++ {
-			for p := uint8(1); p <= s.N; p++ {
-				if groupName(s, c) && groupName(s, p) {
-					cand = append(cand, Op{Kind: OpSetpgid, T: t, C: c, P: p})
-				}
-			}
-		}
-		for _, o := range cand {
-			a, ok := firstAction(s, o)
-			if ok && !m.Step(s, a, &d) && Refusal(m, s, o) != "" {
-				ops = append(ops, o)
-			}
-		}
-	}
-	return ops
-}
-
-// retMatches reports whether the kernel's return obs fits the expected exp
-// ("" is not checked).
-func retMatches(exp, obs string) bool {
-	switch exp {
-	case "":
-		return true
-	case RetAnyError:
-		return obs != "" && obs[0] == 'E'
-	}
-	return exp == obs
 }

@@ -287,6 +287,10 @@ type CexReport struct {
 	ViolStep   int    // the syscall-level step after which the model violates the invariant
 	Prediction string // what the model says goes wrong there
 	Result     WalkResult
+	// Verdict judges Result against the prediction of the kernel's own
+	// revision (PredictFor); Note says when the walk's revision differs.
+	Verdict Verdict
+	Note    string
 }
 
 // VMFlavorResult is the outcome on one kernel flavor.
@@ -302,6 +306,7 @@ type VMFlavorResult struct {
 	Console    string
 	ConsoleLog string // path of the saved console log
 	Boots      int    // qemu boots (one more after each hang or panic)
+	Failed     int    // counterexamples and traces whose verdict is a failed prediction
 }
 
 // cexStages are the model instances searched for counterexamples, smallest
@@ -390,7 +395,7 @@ func cexReport(full *linux.Model, name string, acts []spec.Action, where string,
 	ops = append(ops, Op{Kind: OpRead})
 	c.Walk = Walk{Name: fmt.Sprintf("cex-%s-%s", rev, name), Ops: ops,
 		Origin: fmt.Sprintf("%s counterexample (%d model steps; %s)", name, len(acts), where), Model: tr.Summary(), Expect: c.Prediction,
-		AvoidDangling: name == "NoUseAfterFree"}
+		AvoidDangling: name == "NoUseAfterFree", Revision: rev.String(), Invariant: name, ViolStep: k}
 	fmt.Fprintf(log, "%s: %s counterexample (%s), %d model steps -> %d syscall steps: %s\n", rev, name, where, len(acts), len(ops), FormatOps(ops))
 	return c, nil
 }
@@ -613,6 +618,16 @@ func RunVM(cfg VMConfig) (*VMResult, error) {
 		for _, c := range cexs {
 			if len(c.Walk.Ops) > 0 {
 				c.Result = judge(cexModel, c.Walk)
+				p, note, err := PredictFor(cexModel, c.Walk, ViewFor(rev))
+				if err != nil {
+					return res, fmt.Errorf("%s: %w", c.Walk.Name, err)
+				}
+				c.Verdict, c.Note = Judge(&c.Result, p), note
+				if c.Verdict.Failed() {
+					fr.Failed++
+				}
+			} else {
+				c.Verdict = Verdict{Kind: VerdictNotReproduced, Detail: "not realisable at syscall level: " + c.Prediction}
 			}
 			fr.Cex = append(fr.Cex, c)
 		}

@@ -23,6 +23,12 @@ type Walk struct {
 	Model string
 	// Expect is what the model says the kernel does (for reports).
 	Expect string
+	// Revision is the revision a trace was recorded under ("" unknown: a
+	// random walk, a steps file); Invariant the invariant it violates there
+	// and ViolStep the syscall-level step after which it does (0: none).
+	Revision  string
+	Invariant string
+	ViolStep  int
 	// AvoidDangling: do not read /proc for tasks whose caba dangles in the
 	// model (such a read is itself a use-after-free), so that a reproducer
 	// reaches the kernel-internal use-after-free it is about.
@@ -31,10 +37,11 @@ type Walk struct {
 
 // RandomWalk draws a walk of at most maxLen steps from the model, choosing
 // uniformly (with creation and exit steps weighted up) among the enabled steps.
-// With the sessions set, the setpgid calls of one thread share one weight,
-// and the calls the model refuses (RefusedOps: the kernel must return an
-// error, or 0 for a setpgid into the current group, and change nothing)
-// share another, so that a walk performs a few of them.
+// With the sessions set, the setpgid calls of one thread share one weight.
+// The calls the model refuses (RefusedOps: the kernel must return an error,
+// or 0 for a setpgid into the current group or a waitpid of a child that is
+// not reapable, and change nothing) share a quarter of the total weight, so
+// that about one step in four checks a refusal.
 func RandomWalk(m *linux.Model, rng *rand.Rand, name string, maxLen int) (Walk, error) {
 	w := Walk{Name: name}
 	cands := []state.State{m.Initial()}
@@ -76,12 +83,15 @@ func RandomWalk(m *linux.Model, rng *rand.Rand, name string, maxLen int) (Walk, 
 			}
 			choices = append(choices, choice{wt, []Op{o}})
 		}
-		if ref := RefusedOps(m, &cands[0]); len(ref) > 0 {
-			choices = append(choices, choice{3, ref})
-		}
 		total := 0
 		for _, c := range choices {
 			total += c.w
+		}
+		if ref := RefusedOps(m, &cands[0]); len(ref) > 0 {
+			// a quarter of the weight: about one step in four is a refusal
+			rw := max(3, total/3)
+			choices = append(choices, choice{rw, ref})
+			total += rw
 		}
 		r := rng.Intn(total)
 		var op Op

@@ -148,8 +148,8 @@ func TestRestorerRandomWalksOnHost(t *testing.T) {
 		var s state.State
 		s.Decode(cur, 5)
 		v := Restore(rev, &s, CABA(rev), false)
-		if !v.Dumpable() || !v.CabaRestored() {
-			continue
+		if !v.Dumpable() || !v.CabaRestored() || len(v.Result.Plan.Steps) == 0 {
+			continue // not dumpable, not restorable in the model, or init alone
 		}
 		o := Observe(rev, &s)
 		src, err := Restorer("walk", &o, v.Result.Plan, true)

@@ -89,3 +89,16 @@ type Describer interface {
 type StateFormatter interface {
 	FormatState(state []byte) string
 }
+
+// ActionKinds is implemented by models that can list their action kinds,
+// for coverage reports (TLC's -coverage): every kind the generator may emit
+// under the model's parameters, so that a kind never enabled can be named.
+type ActionKinds interface {
+	ActionKinds() []ActionKind
+}
+
+// ActionKind is one kind of action (Action.Kind) and its name ("Fork").
+type ActionKind struct {
+	Kind uint8
+	Name string
+}

@@ -102,46 +102,17 @@ func (tr *Trace) Summary() string {
 	return strings.Join(as, " ")
 }
 
-// DOT renders the final state as a Graphviz graph: processes as clusters of
-// threads, real_parent edges solid, caba edges dashed.
+// DOT renders the trace as Graphviz graphs, one per step (step 0, the
+// initial state, first): each the tree after the step, processes as clusters
+// of threads, real_parent edges solid, caba edges dashed (red to a freed
+// task), what the step changed in orange, and the step's kernel event as the
+// graph's label; the last graph's label adds the failing invariant clause.
+// `dot -Tsvg -O FILE` renders every graph of the file (FILE.svg,
+// FILE.2.svg, ...); see dotStep.
 func (tr *Trace) DOT() string {
-	s := &tr.Steps[len(tr.Steps)-1].State
 	var b strings.Builder
-	b.WriteString("digraph cabacheck {\n  rankdir=BT;\n  node [shape=box, fontname=monospace];\n  t0 [label=\"init_task 0\", style=dashed];\n")
-	for g := uint8(1); g <= s.N; g++ {
-		if s.Tg[g] != g || !s.GroupHashed(g) {
-			continue
-		}
-		fmt.Fprintf(&b, "  subgraph cluster_%d {\n    label=\"process %d\";\n", g, g)
-		for i := uint8(1); i <= s.N; i++ {
-			if s.Tg[i] == g && s.Hashed(i) {
-				shape := ""
-				if s.Leader[g] == i {
-					shape = ", penwidth=2"
-				}
-				fmt.Fprintf(&b, "    t%d [label=\"%d %s\"%s];\n", i, i, StatusWord(s.St[i]), shape)
-			}
-		}
-		b.WriteString("  }\n")
+	for i := range tr.Steps {
+		dotStep(&b, tr, i)
 	}
-	for i := uint8(1); i <= s.N; i++ {
-		if s.St[i] == state.Released {
-			fmt.Fprintf(&b, "  t%d [label=\"%d released\", style=dotted];\n", i, i)
-		}
-	}
-	for i := uint8(1); i <= s.N; i++ {
-		if !s.Hashed(i) {
-			continue
-		}
-		if s.IsLeader(i) {
-			fmt.Fprintf(&b, "  t%d -> t%d [label=\"real_parent\"];\n", i, s.Parent[i])
-		}
-		color := "blue"
-		if c := s.Caba[i]; c != 0 && !s.Hashed(c) {
-			color = "red"
-		}
-		fmt.Fprintf(&b, "  t%d -> t%d [style=dashed, color=%s, label=\"caba\"];\n", i, s.Caba[i], color)
-	}
-	b.WriteString("}\n")
 	return b.String()
 }

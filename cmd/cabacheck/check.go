@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,7 +17,6 @@ import (
 	"cabacheck/spec"
 	"cabacheck/spec/linux"
 	"cabacheck/spec/toy"
-	"cabacheck/traces"
 )
 
 // checkReport is the JSON output of check.
@@ -39,6 +37,7 @@ type checkReport struct {
 	StatesPerSec   float64           `json:"distinct_states_per_second"`
 	Collision      map[string]string `json:"collision_probability"`
 	Violations     []violationReport `json:"violations"`
+	Coverage       *check.Coverage   `json:"coverage,omitempty"`
 }
 
 type violationReport struct {
@@ -57,7 +56,7 @@ type checkTarget struct {
 }
 
 // linuxOnly are the flags the toy model has no use for.
-var linuxOnly = []string{"revision", "actions", "invariants"}
+var linuxOnly = []string{"revision", "revision-file", "actions", "invariants"}
 
 func runCheck(args []string, stdout, stderr io.Writer) (code int) {
 	fs := newFlags("check")
@@ -65,11 +64,12 @@ func runCheck(args []string, stdout, stderr io.Writer) (code int) {
 	invList := fs.String("invariants", "all", "invariants to check: names or groups ("+strings.Join(invariants.Groups(), ", ")+"), comma-separated")
 	cont := fs.Bool("continue", false, "record the first violation of each invariant and keep exploring")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout instead of the text report")
-	traceOut := fs.String("trace-out", "", "write the counterexample(s) to FILE (.json: a JSON list, .itf.json: ITF (Apalache/Quint), .dot: Graphviz, else text)")
+	traceOut := fs.String("trace-out", "", "write the counterexample(s) to FILE (.json: a JSON list, .itf.json: ITF (Apalache/Quint), .dot: Graphviz, one graph per step, .html: a self-contained report page, else text)")
 	wf := addWorkersFlag(fs)
 	bf := addBudgetFlags(fs, true)
-	progress := fs.Duration("progress", 5*time.Second, "interval between progress lines on stderr (0: none)")
+	progress := fs.Duration("progress", 5*time.Second, "interval between progress lines on stderr, at most 200ms on a terminal, which shows a bar (0: none)")
 	statsOut := fs.String("stats-out", "", "write per-level statistics to FILE as JSON lines")
+	coverage := fs.Bool("coverage", false, "count, per action, the states that enabled it, the successors it generated and the new states it found (TLC's -coverage); warn of actions never enabled")
 	sf := addScaleFlags(fs)
 	if c := parseCommand(fs, args, stdout, stderr, 0, sf, wf, bf); c >= 0 {
 		return c
@@ -87,11 +87,19 @@ func runCheck(args []string, stdout, stderr io.Writer) (code int) {
 		}
 	}
 	var stats *statsWriter
+	statLevels := 0
 	if *statsOut != "" {
 		if stats, err = newStatsWriter(*statsOut); err != nil {
 			return usageError(stderr, "check", fmt.Errorf("--stats-out: %w", err))
 		}
-		defer stats.Close()
+		defer func() {
+			if err := stats.Close(); err != nil {
+				fmt.Fprintf(stderr, "cabacheck check: --stats-out: %v\n", err)
+				code = exitUsage
+				return
+			}
+			fmt.Fprintf(stderr, "cabacheck check: wrote the statistics of %d level(s) to %s\n", statLevels, *statsOut)
+		}()
 	}
 	ctx, stop := stopContext()
 	defer stop()
@@ -100,26 +108,37 @@ func runCheck(args []string, stdout, stderr io.Writer) (code int) {
 	req := check.Request{
 		Model: target.model, Symmetry: sf.symmetry, Checker: target.checker, Continue: *cont,
 		MaxDepth: bf.maxDepth, Budget: bf.budget, Workers: wf.n, Store: sf.spec, Context: ctx,
+		Coverage: *coverage,
 	}
 	if stats != nil {
-		req.Level = stats.Write
+		req.Level = func(ls explorer.LevelStats) {
+			stats.Write(ls)
+			statLevels++
+		}
 	}
 	if !*asJSON {
 		fmt.Fprintf(stdout, "cabacheck: %s\n", describeModel(target.model))
 		fmt.Fprintf(stdout, "Checking %d invariant(s): %s; %d worker(s).\n", len(names), strings.Join(names, ", "), wf.n)
 	}
+	var bar *searchProgress
 	if *progress > 0 {
-		req.ProgressEvery = *progress
-		req.Progress = func(p explorer.Progress) {
-			if p.Done {
-				return
-			}
-			fmt.Fprintf(stderr, "Progress(%d) at %s: %s states generated (%s s/min), %s distinct states found, %s states left on queue.\n",
-				p.Level, time.Now().Format("2006-01-02 15:04:05"), commas(p.Generated),
-				commas(uint64(float64(p.Generated)/p.Elapsed.Minutes())), commas(p.Distinct), commas(p.Queue))
+		// The total is predicted from the smaller bounds, run first.
+		total := 0.0
+		if lm, ok := target.model.(*linux.Model); ok {
+			total = predictCheck(ctx, lm.Options(), sf.symmetry, wf.n, bf.maxDepth)
 		}
+		tty := isTerminal(stderr)
+		bar = newSearchProgress(stderr, tty, "", total)
+		req.ProgressEvery = *progress
+		if tty {
+			req.ProgressEvery = min(*progress, barRefresh)
+		}
+		req.Progress = bar.update
 	}
 	res, err := check.Run(req)
+	if bar != nil {
+		bar.finish()
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "cabacheck check: %v\n", err)
 		return exitUsage
@@ -152,6 +171,7 @@ func runCheck(args []string, stdout, stderr io.Writer) (code int) {
 			"optimistic":          fmt.Sprintf("%.2g", res.CollisionOptimistic),
 			"actual_fingerprints": fmt.Sprintf("%.2g", res.CollisionActual),
 		}
+		rep.Coverage = res.ActionCoverage
 		rep.Violations = []violationReport{}
 		for _, ce := range res.Counterexamples {
 			rep.Violations = append(rep.Violations, violationReport{Invariant: ce.Invariant, Length: ce.Trace.Len(), Summary: ce.Trace.Summary(), Trace: ce.Trace.JSONValue()})
@@ -165,6 +185,9 @@ func runCheck(args []string, stdout, stderr io.Writer) (code int) {
 		return code
 	}
 	printCheckReport(stdout, res)
+	if res.ActionCoverage != nil {
+		printCoverage(stdout, stderr, res)
+	}
 	return code
 }
 
@@ -260,37 +283,36 @@ func printCheckReport(w io.Writer, res *check.Result) {
 	fmt.Fprintf(w, "Finished in %s (%s distinct states/s) at %s\n", res.Elapsed.Round(time.Millisecond), commas(uint64(float64(res.Distinct)/res.Elapsed.Seconds())), time.Now().Format("2006-01-02 15:04:05"))
 }
 
-func writeTraces(path string, ces []check.Counterexample) error {
-	if strings.HasSuffix(strings.ToLower(path), ".itf.json") {
-		var views []traces.View
-		for _, ce := range ces {
-			views = append(views, ce.Trace)
-		}
-		return traces.WriteITF(path, views...)
-	}
-	var data []byte
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json":
-		var js []any
-		for _, ce := range ces {
-			js = append(js, ce.Trace.JSONValue())
-		}
-		// One shape whatever the count: a list of traces.
-		var err error
-		if data, err = json.MarshalIndent(js, "", "  "); err != nil {
-			return err
-		}
-	case ".dot":
-		for _, ce := range ces {
-			data = append(data, ce.Trace.DOT()...)
-		}
-	default:
-		for _, ce := range ces {
-			data = append(data, ce.Trace.Text()...)
-		}
-	}
-	return os.WriteFile(path, data, 0o644)
-}
-
 // commas formats n with thousands separators, as TLC does.
 func commas(n uint64) string { return humanize.Comma(int64(n)) }
+
+// printCoverage prints the action coverage as a table (TLC's -coverage
+// gives, per action, the states found and the distinct states), then warns
+// on stderr of every action no state enabled.
+func printCoverage(w, warn io.Writer, res *check.Result) {
+	c := res.ActionCoverage
+	fmt.Fprintf(w, "\nAction coverage (enabled: states in which the action was enabled; taken: successors it generated; new: new distinct states it found):\n")
+	rows := [][4]string{{"action", "enabled", "taken", "new"}}
+	for _, a := range c.Actions {
+		rows = append(rows, [4]string{a.Action, commas(a.Enabled), commas(a.Taken), commas(a.New)})
+	}
+	var width [4]int
+	for _, r := range rows {
+		for i, f := range r {
+			width[i] = max(width[i], len(f))
+		}
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-*s  %*s  %*s  %*s\n", width[0], r[0], width[1], r[1], width[2], r[2], width[3], r[3])
+	}
+	if !c.Listed {
+		fmt.Fprintf(w, "(the model does not list its actions: only those taken are shown, and one never enabled cannot be named)\n")
+	}
+	for _, name := range c.NeverEnabled() {
+		if res.Complete {
+			fmt.Fprintf(warn, "cabacheck check: warning: action %s was never enabled: a wrong guard?\n", name)
+		} else {
+			fmt.Fprintf(warn, "cabacheck check: warning: action %s was never enabled in the %d level(s) explored (the search stopped early: %s)\n", name, res.Depth, res.StopReason)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"cabacheck/findings"
+	"cabacheck/spec/linux"
 )
 
 func runFindings(args []string, stdout, stderr io.Writer) int {
@@ -24,6 +25,9 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 	largeMem := fs.String("large-max-memory", "10GiB", "with --refresh: heap budget above --complete-up-to")
 	fixedSymFrom := fs.Int("fixed-symmetry-from", 0, "with --refresh: verify the fixed revision with --symmetry at this bound and above (0: never)")
 	keepMatrices := fs.Bool("keep-matrices", false, "with --refresh: keep the revision matrices of the existing record, rerun only the fixed verification")
+	refreshRestore := fs.Bool("refresh-restore", false, "rerun only the restorability explorations (matrix with sessions and the planners' summary) and update the record")
+	restoreTasks := fs.Int("restore-tasks", 4, "with --refresh or --refresh-restore: the bound of the restorability explorations (0: none)")
+	restoreActions := fs.String("restore-actions", "default,sessions", "with --refresh or --refresh-restore: the actions of the restorability explorations (sessions must be on)")
 	dir := fs.String("dir", "", "directory of the concern scenarios (default: testdata/concerns of the repository)")
 	wf := addWorkersFlag(fs)
 	if c := parseCommand(fs, args, stdout, stderr, 0, wf); c >= 0 {
@@ -42,6 +46,44 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := stopContext()
 	defer stop()
 	rc := findings.RunConfig{Workers: wf.n, Context: ctx}
+	restoreSet, err := linux.ParseActions(*restoreActions)
+	if err != nil {
+		return usageError(stderr, "findings", fmt.Errorf("--restore-actions: %w", err))
+	}
+	if restoreSet&linux.Sessions == 0 {
+		return usageError(stderr, "findings", fmt.Errorf("--restore-actions %s: restorability needs sessions on", *restoreActions))
+	}
+	if *restoreTasks < 0 {
+		return usageError(stderr, "findings", fmt.Errorf("--restore-tasks %d: must not be negative", *restoreTasks))
+	}
+	runRestore := func(rec *findings.Record) error {
+		if *restoreTasks == 0 {
+			rec.Restore = nil
+			return nil
+		}
+		rr, err := findings.RefreshRestore(*restoreTasks, restoreSet, rc, func(s string) { fmt.Fprintln(stderr, s) })
+		if err != nil {
+			return err
+		}
+		rec.Restore = rr
+		return nil
+	}
+	if *refreshRestore && !*refresh {
+		rec, err := findings.ReadRecord(*recPath)
+		if err != nil {
+			return usageError(stderr, "findings", fmt.Errorf("--refresh-restore: %w", err))
+		}
+		if err := runRestore(rec); err != nil {
+			fmt.Fprintf(stderr, "cabacheck findings: %v\n", err)
+			return exitUsage
+		}
+		if err := rec.Write(*recPath); err != nil {
+			fmt.Fprintf(stderr, "cabacheck findings: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", *recPath)
+		fmt.Fprintf(stderr, "wrote %s\n", *recPath)
+	}
 	if *refresh {
 		cfg := findings.RefreshConfig{CompleteUpTo: *completeUpTo, Large: findings.Budget{MaxDepth: *largeDepth}, FixedSymmetryFrom: *fixedSymFrom}
 		var err error
@@ -97,16 +139,23 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 			ran = ran[1:]
 		}
 		rec.Settings.MatrixTasks = all
+		if err := runRestore(rec); err != nil {
+			fmt.Fprintf(stderr, "cabacheck findings: %v\n", err)
+			return exitUsage
+		}
 		if err := rec.Write(*recPath); err != nil {
 			fmt.Fprintf(stderr, "cabacheck findings: %v\n", err)
 			return exitUsage
 		}
+		fmt.Fprintf(stdout, "wrote %s\n", *recPath)
 	}
 	rec, err := findings.ReadRecord(*recPath)
 	if err != nil {
 		return usageError(stderr, "findings", fmt.Errorf("%v (make it with --refresh)", err))
 	}
+	spin := startSpinner(stderr, isTerminal(stderr), fmt.Sprintf("deciding the %d review concerns", len(findings.Catalogue())))
 	doc, err := findings.Generate(rec, *dir, rc)
+	spin.stop()
 	if err != nil {
 		fmt.Fprintf(stderr, "cabacheck findings: %v\n", err)
 		return exitUsage

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"cabacheck/check"
+	"cabacheck/revfile"
 	"cabacheck/spec/linux"
 )
 
@@ -46,35 +48,84 @@ func revisionHelp(list bool) string {
 	return "CABA revision: " + linux.RevisionNames()
 }
 
+// revisionFileHelp is the --revision-file help of a command taking one
+// revision (list false) or a list.
+func revisionFileHelp(list bool) string {
+	if list {
+		return "a revision file (TOML, docs/revisions.md) to register and add to --revision; repeatable"
+	}
+	return "a revision file (TOML, docs/revisions.md) to register and check instead of --revision"
+}
+
+// registerRevisionFiles loads and registers --revision-file paths (a
+// registered name with the same definition is that revision; a different
+// one is refused, as are bad files, with the file, line and key).
+func registerRevisionFiles(paths []string) ([]linux.Revision, error) {
+	revs, err := revfile.LoadAll(paths)
+	if err != nil {
+		return nil, fmt.Errorf("--revision-file %w", err)
+	}
+	return revs, nil
+}
+
+// withFiles is a revision list followed by the files' revisions not in it.
+func withFiles(revs, files []linux.Revision) []linux.Revision {
+	for _, r := range files {
+		if !slices.Contains(revs, r) {
+			revs = append(revs, r)
+		}
+	}
+	return revs
+}
+
 // modelFlags choose Linux task model instances: --tasks, --revision (one,
-// or with a list default a list), --actions.
+// or with a list default a list), --revision-file, --actions.
 type modelFlags struct {
 	tasks    int
 	revision string
+	files    []string
 	actions  string
 	list     bool
+	fs       *pflag.FlagSet
 	opt      linux.Options    // set by validate (with a list: its first revision)
 	revs     []linux.Revision // set by validate
 }
 
 // addModelFlags adds the flags with defaults revisions ("" for the seed,
 // one revision; a list such as "all" makes --revision a list) and actions.
+// --revision-file registers a revision file's revision before --revision is
+// parsed (so --revision may name it): a one-revision command checks the
+// file's revision (at most one file, and --revision, if given, must name
+// it); a list command adds the files' revisions to the list.
 func addModelFlags(fs *pflag.FlagSet, revisions, actions string) *modelFlags {
-	f := &modelFlags{list: revisions != ""}
+	f := &modelFlags{list: revisions != "", fs: fs}
 	if revisions == "" {
 		revisions = linux.Seed.String()
 	}
 	fs.IntVar(&f.tasks, "tasks", 5, "task budget, init included")
 	fs.StringVar(&f.revision, "revision", revisions, revisionHelp(f.list))
+	fs.StringArrayVar(&f.files, "revision-file", nil, revisionFileHelp(f.list))
 	fs.StringVar(&f.actions, "actions", actions, "optional actions: "+linux.ActionNames()+" (or all, default, none)")
 	return f
 }
 
 func (f *modelFlags) validate() error {
-	var err error
-	if f.list {
+	files, err := registerRevisionFiles(f.files)
+	if err != nil {
+		return err
+	}
+	switch {
+	case f.list:
 		f.revs, err = linux.ParseRevisions(f.revision)
-	} else {
+		f.revs = withFiles(f.revs, files)
+	case len(files) > 1:
+		return fmt.Errorf("--revision-file: %s checks one revision, not %d", f.fs.Name(), len(files))
+	case len(files) == 1:
+		if f.fs.Changed("revision") && f.revision != files[0].String() {
+			return fmt.Errorf("--revision %s and --revision-file %s (revision %s): give one", f.revision, f.files[0], files[0])
+		}
+		f.revs = files
+	default:
 		var r linux.Revision
 		r, err = linux.ParseRevision(f.revision)
 		f.revs = []linux.Revision{r}
@@ -91,22 +142,30 @@ func (f *modelFlags) validate() error {
 }
 
 // revisionsFlag is --revision as a list alone (growth, whose bounds and
-// actions are lists of their own).
+// actions are lists of their own), with --revision-file as for a list
+// command's modelFlags.
 type revisionsFlag struct {
-	list string
-	revs []linux.Revision // set by validate
+	list  string
+	files []string
+	revs  []linux.Revision // set by validate
 }
 
 func addRevisionsFlag(fs *pflag.FlagSet, def string) *revisionsFlag {
 	f := &revisionsFlag{}
 	fs.StringVar(&f.list, "revision", def, revisionHelp(true))
+	fs.StringArrayVar(&f.files, "revision-file", nil, revisionFileHelp(true))
 	return f
 }
 
-func (f *revisionsFlag) validate() (err error) {
+func (f *revisionsFlag) validate() error {
+	files, err := registerRevisionFiles(f.files)
+	if err != nil {
+		return err
+	}
 	if f.revs, err = linux.ParseRevisions(f.list); err != nil {
 		return fmt.Errorf("--revision: %w", err)
 	}
+	f.revs = withFiles(f.revs, files)
 	return nil
 }
 

@@ -12,9 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
-
 	"cabacheck/check"
 	"cabacheck/explorer"
 	"cabacheck/growth"
@@ -83,43 +80,37 @@ func runGrowth(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "cabacheck growth: tasks %s; series %s; %d worker(s); budget per run: %s\n",
 		joinInts(tasks), strings.Join(labels, ", "), wf.n, describeBudget(budget, 0))
 
-	var bar *progressbar.ProgressBar
+	// One bar (or TLC-style lines) per bound, whose total is the bound's
+	// predicted states generated; the sweep reports at the end of levels.
+	var bar *searchProgress
 	var lastLine time.Time
+	var generated uint64
 	var skipped []string
 	sw := growth.Sweep{
 		Tasks: tasks, Series: series, Workers: wf.n, Context: ctx,
 		Budget: budget,
 		Before: func(s growth.Series, n int, p *growth.Prediction) {
 			fmt.Fprintln(stdout, describePrediction(s, n, p, budget))
-			lastLine = time.Now()
-			if interactive {
-				max := int64(-1)
-				if p != nil {
-					max = int64(p.Distinct)
-				}
-				bar = progressbar.NewOptions64(max, progressbar.OptionSetWriter(stderr),
-					progressbar.OptionSetDescription(fmt.Sprintf("tasks %d %s", n, s.Label())),
-					progressbar.OptionShowCount(), progressbar.OptionSetItsString("states"), progressbar.OptionShowIts(),
-					progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(200*time.Millisecond))
+			lastLine, generated = time.Now(), 0
+			total := 0.0
+			if p != nil {
+				total = p.Generated
+			}
+			if interactive || *progress > 0 {
+				bar = newSearchProgress(stderr, interactive, fmt.Sprintf("tasks %d %s", n, s.Label()), total)
 			}
 		},
 		Level: func(s growth.Series, n int, ls explorer.LevelStats) {
-			if bar != nil {
-				if m := bar.GetMax64(); m > 0 && int64(ls.Distinct) > m {
-					bar.ChangeMax64(int64(ls.Distinct))
-				}
-				bar.Set64(int64(ls.Distinct))
+			generated += ls.Generated
+			if bar == nil || (!interactive && time.Since(lastLine) < *progress) {
 				return
 			}
-			if *progress > 0 && time.Since(lastLine) >= *progress {
-				lastLine = time.Now()
-				fmt.Fprintf(stderr, "  tasks %d %s: level %d, %s distinct states, %s\n", n, s.Label(), ls.Level,
-					commas(ls.Distinct), ls.Elapsed.Round(100*time.Millisecond))
-			}
+			lastLine = time.Now()
+			bar.update(explorer.Progress{Level: ls.Level, Distinct: ls.Distinct, Generated: generated, Queue: ls.New, Elapsed: ls.Elapsed})
 		},
 		After: func(r *growth.Run) {
 			if bar != nil {
-				bar.Finish()
+				bar.finish()
 				bar = nil
 			}
 			fmt.Fprintln(stdout, describeRun(r))
@@ -376,11 +367,6 @@ func writeFile(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return f.Close()
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // defaultMemoryBudget is half the machine's memory but at most 70% of the

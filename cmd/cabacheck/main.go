@@ -57,6 +57,9 @@ var commands = map[string]command{
 	"findings":   {"regenerate docs/findings.md (matrix, concerns, fix verification)", runFindings},
 	"conform":    {"replay model walks on the host kernel or a patched kernel under qemu", runConform},
 	"restore":    {"dump a trace's last state, plan its restore (criu or caba planner) and replay it", runRestore},
+	"simulate":   {"random walks with swarm action biases at bounds no exhaustive search reaches", runSimulate},
+	"reproduce":  {"write a kselftest-style C reproducer of a trace (TAP, KSFT exit codes, Makefile) for a real kernel", runReproduce},
+	"revision":   {"list the revisions, or show one as a revision file (docs/revisions.md)", runRevision},
 }
 
 func main() {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"cabacheck/findings"
@@ -25,12 +26,17 @@ func runRestore(args []string, stdout, stderr io.Writer) int {
 	summary := fs.Bool("summary", false, "explore every state at --tasks and count what each planner restores, per revision (Markdown, or --json)")
 	mf := addModelFlags(fs, "all", "default,sessions")
 	asJSON := fs.Bool("json", false, "with --summary: print JSON instead of Markdown")
+	htmlOut := fs.String("html", "", "with --trace: also write the restore as a self-contained HTML page to FILE (the dump, the plan, the tree after each replayed step)")
+	cOut := fs.String("restorer-out", "", "with --trace: also write the plan as a standalone C program to FILE (.c) that restores the tree on the running kernel in a new pid namespace (clone3 set_tid) and compares /proc with the dump (TAP, kselftest exit codes; build: gcc -static -o restore FILE, run as root)")
 	wf := addWorkersFlag(fs)
 	bf := addBudgetFlags(fs, true)
 	if c := parseCommand(fs, args, stdout, stderr, 0, mf, wf, bf); c >= 0 {
 		return c
 	}
 	if *summary {
+		if *htmlOut != "" || *cOut != "" {
+			return usageError(stderr, "restore", errors.New("--html and --restorer-out apply to --trace only"))
+		}
 		if *trace != "" || fs.Changed("planner") {
 			return usageError(stderr, "restore", errors.New("--summary takes no --trace or --planner (it runs both planners on every state)"))
 		}
@@ -45,11 +51,17 @@ func runRestore(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	var rev *linux.Revision
-	if fs.Changed("revision") {
+	switch {
+	case fs.Changed("revision"):
 		if len(mf.revs) != 1 {
 			return usageError(stderr, "restore", errors.New("--revision: want one revision with --trace"))
 		}
 		rev = &mf.revs[0]
+	case fs.Changed("revision-file"):
+		if n, _ := fs.GetStringArray("revision-file"); len(n) != 1 {
+			return usageError(stderr, "restore", errors.New("--revision-file: want one file with --trace"))
+		}
+		rev = &mf.revs[len(mf.revs)-1] // a file's revision comes after the list's
 	}
 	if !fs.Changed("index") {
 		*index = 0
@@ -62,7 +74,32 @@ func runRestore(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "restore", fmt.Errorf("--planner: %w", err))
 	}
-	return printRestore(stdout, *trace, tr, p)
+	if *htmlOut != "" {
+		if err := checkWritable(*htmlOut); err != nil {
+			return usageError(stderr, "restore", fmt.Errorf("--html: %w", err))
+		}
+	}
+	if *cOut != "" {
+		if err := checkWritable(*cOut); err != nil {
+			return usageError(stderr, "restore", fmt.Errorf("--restorer-out: %w", err))
+		}
+	}
+	code := printRestore(stdout, *trace, tr, p)
+	if *cOut != "" {
+		if err := writeRestorer(*cOut, *trace, tr, p); err != nil {
+			fmt.Fprintf(stderr, "cabacheck restore: --restorer-out: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "cabacheck restore: wrote %s\n", *cOut)
+	}
+	if *htmlOut != "" {
+		if err := restoreReportPage(*trace, tr, p).WriteHTMLFile(*htmlOut); err != nil {
+			fmt.Fprintf(stderr, "cabacheck restore: --html: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "cabacheck restore: wrote %s\n", *htmlOut)
+	}
+	return code
 }
 
 // loadRestoreTrace reads a JSON trace (the index-th of a list, the first
@@ -256,4 +293,23 @@ func restoreSummary(mf *modelFlags, wf *workersFlag, bf *budgetFlags, asJSON boo
 		}
 	}
 	return exitOK
+}
+
+// writeRestorer writes the C restorer of the trace's last state's plan.
+func writeRestorer(path, name string, tr *traces.Trace, p restore.Planner) error {
+	last := &tr.Steps[len(tr.Steps)-1].State
+	if ok, why := restore.Dumpable(last); !ok {
+		return fmt.Errorf("the state is not dumpable (%s): nothing to restore", why)
+	}
+	rev := tr.Options.Revision
+	dump := restore.Observe(rev, last)
+	plan, refusal := p.Plan(&dump)
+	if refusal != nil {
+		return fmt.Errorf("the %s planner refuses: %s", p.Name(), refusal.Msg)
+	}
+	src, err := restore.Restorer(filepath.Base(name), &dump, plan, p.Name() == "caba")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, src, 0o644)
 }

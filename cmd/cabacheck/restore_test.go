@@ -149,3 +149,29 @@ func TestRestoreSummarySmall(t *testing.T) {
 		}
 	}
 }
+
+// --restorer-out writes a C program for the plan; it refuses with
+// --summary, and a plan the planner refuses writes nothing (exit 2).
+func TestRestorerOut(t *testing.T) {
+	dir := t.TempDir()
+	selftest := filepath.Join(restoreDir, "selftest.txt")
+	out := filepath.Join(dir, "restore.c")
+	code, _, stderr := runCmd("restore", "--trace", selftest, "--revision", "v3", "--restorer-out", out)
+	if code != exitOK || !strings.Contains(stderr, "wrote "+out) {
+		t.Fatalf("exit %d, %s", code, stderr)
+	}
+	src, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(src), `"2: clone3(set_tid=3) = 3 [helper]"`) || !strings.Contains(string(src), "int main(void)") {
+		t.Fatalf("not the selftest's restorer (%v)", err)
+	}
+	if code, _, stderr := runCmd("restore", "--summary", "--tasks", "3", "--restorer-out", out); code != exitUsage || !strings.Contains(stderr, "apply to --trace only") {
+		t.Errorf("--summary --restorer-out: exit %d, %s", code, stderr)
+	}
+	refused := filepath.Join(dir, "criu.c")
+	if code, _, stderr := runCmd("restore", "--trace", selftest, "--planner", "criu", "--restorer-out", refused); code != exitUsage || !strings.Contains(stderr, "refuses") {
+		t.Errorf("criu planner: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(refused); err == nil {
+		t.Error("a refused plan wrote a program")
+	}
+}

@@ -27,6 +27,10 @@
  *                            single-threaded execve)
  *   DELAY ms                 sleep before the first snapshot of the next step
  *   SKIP slot                do not read this slot's /proc files in this step
+ *   BARRIER slot...          the step's completion barrier: accept no snapshot
+ *                            until each slot's /proc/TID/stat is gone or shows
+ *                            Z or X (the exit is complete); otherwise the OBS
+ *                            status is "unsettled"
  *   EXPECT pattern           an acceptable settled snapshot (several allowed)
  *   END                      end of step (settle, print) ; ENDWALK ends a walk
  *   STOPONTIMEOUT            (once) after a step that does not settle into an
@@ -53,7 +57,12 @@
  * the session and process group of task 1, as the model's init.
  * setsid and setpgid print "RET walk k ok V" (V: the session as a group name,
  * or 0) or "RET walk k ERRNO" (EPERM, ESRCH, EACCES, EINVAL, or a number)
- * before the step's OBS line.
+ * before the step's OBS line; wait prints "RET walk k ok G" (G the group name
+ * of the pid waitpid returned, 0 when it returned 0) or "RET walk k ECHILD";
+ * fork, forkparent and clone print "RET walk k ERRNO" when the call fails
+ * (and nothing when it succeeds).
+ * OBS status: match (an EXPECT matched and the barrier completed), timeout (no
+ * EXPECT matched), unsettled (the barrier did not complete), noexpect.
  * Output lines start with "@@ ".
  */
 #define _GNU_SOURCE
@@ -234,6 +243,7 @@ static int controller_tid;
 static int ns_init_pid; /* global pid of slot 1 (our child) */
 static int delay_ms;
 static unsigned skip_mask; /* slots not to read this step (their caba dangles) */
+static unsigned barrier_mask; /* slots whose exit must complete before a snapshot counts */
 static int settle_timeout_ms = 3000;
 static char cur_walk[128];
 static int stop_on_timeout; /* STOPONTIMEOUT: a step that does not settle ends its walk */
@@ -529,6 +539,25 @@ static int pattern_match(const char *pat, const char *obs)
 	return !*pat && !*obs;
 }
 
+/* the barrier: every slot of barrier_mask is gone from /proc or a zombie (its
+ * stat, unlike its status, prints no caba, so reading it is safe) */
+static int barrier_done(void)
+{
+	char buf[1024], path[64];
+	for (int i = 1; i <= ntasks; i++) {
+		if (!(barrier_mask & (1u << i)) || !gtid[i])
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/stat", gtid[i]);
+		if (read_file(path, buf, sizeof buf) <= 0)
+			continue; /* gone */
+		char *rp = strrchr(buf, ')');
+		if (rp && (rp[2] == 'Z' || rp[2] == 'X'))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
 #define MAXEXP 256
 static char *expects[MAXEXP];
 static int nexpects;
@@ -539,24 +568,25 @@ static void settle_and_report(int k)
 {
 	char snap[4096];
 	long start = now_ms();
-	int ok = 0, iters = 0;
+	int ok = 0, iters = 0, bar = 1;
 	if (delay_ms)
 		sleep_ms(delay_ms);
 	for (;;) {
+		bar = barrier_done(); /* first: the snapshot after it sees the completed exit */
 		snapshot();
 		format_snapshot(snap, sizeof snap);
 		iters++;
-		for (int i = 0; i < nexpects && !ok; i++)
+		for (int i = 0; i < nexpects && !ok && bar; i++)
 			if (pattern_match(expects[i], snap))
 				ok = 1;
-		if (ok || !nexpects || now_ms() - start > settle_timeout_ms)
+		if (ok || (!nexpects && bar) || now_ms() - start > settle_timeout_ms)
 			break;
 		sleep_ms(iters < 20 ? 1 : 10);
 	}
 	long ms = now_ms() - start;
 	query_sub(ok || !nexpects);
 	format_snapshot(snap, sizeof snap);
-	out("OBS %s %d %s %s | %ldms", cur_walk, k, ok ? "match" : (nexpects ? "timeout" : "noexpect"), snap, ms);
+	out("OBS %s %d %s %s | %ldms", cur_walk, k, ok ? "match" : !bar ? "unsettled" : (nexpects ? "timeout" : "noexpect"), snap, ms);
 	if (!ok && nexpects && stop_on_timeout)
 		walk_stopped = 1; /* the kernel left every state the model allows */
 	for (int i = 0; i < nexpects; i++)
@@ -564,6 +594,7 @@ static void settle_and_report(int k)
 	nexpects = 0;
 	delay_ms = 0;
 	skip_mask = 0;
+	barrier_mask = 0;
 }
 
 static void send_cmd(int slot, int op, int a, int b)
@@ -658,6 +689,8 @@ static int collect(int want_hello, int want_ack, int ackslot, struct rsp *ack)
 		} else if (r.kind == R_ACK && want_ack && r.slot == ackslot) {
 			*ack = r;
 			want_ack = 0;
+			if (r.v1 < 0)
+				want_hello = -1; /* the call failed: no new task will say hello */
 		} else if (r.kind == R_HELLO) {
 			note_hello(&r);
 		}
@@ -677,6 +710,8 @@ static const char *errname(int e)
 		return "EACCES";
 	case EINVAL:
 		return "EINVAL";
+	case ECHILD:
+		return "ECHILD";
 	}
 	snprintf(b, sizeof b, "E%d", e);
 	return b;
@@ -691,8 +726,8 @@ static void do_step(int k, char *op, int a, int b, int c)
 		send_cmd(a, o, b, 0);
 		rc = collect(b, 1, a, &ack);
 		if (!rc && ack.v1 < 0)
-			out("ERR %s step %d: %s failed: %s", cur_walk, k, op, strerror(ack.v2));
-		if (!rc && o != OP_CLONE && b > 0 && b < MAXSLOT) {
+			out("RET %s %d %s", cur_walk, k, errname(ack.v2));
+		if (!rc && ack.v1 >= 0 && o != OP_CLONE && b > 0 && b < MAXSLOT) {
 			/* b founds a group: its TGID names it from now on */
 			grp_gpid[b] = gtid[b];
 			grp_lpid[b] = ltid[b];
@@ -729,9 +764,16 @@ static void do_step(int k, char *op, int a, int b, int c)
 	} else if (!strcmp(op, "wait")) {
 		send_cmd(a, OP_WAIT, b >= 1 && b <= ntasks ? ltid[b] : -1, 0);
 		rc = collect(-1, 1, a, &ack);
-		if (!rc && (ack.v1 <= 0))
-			out("ERR %s step %d: wait by %d for %d returned %d (%s)", cur_walk, k, a, b, ack.v1,
-			    ack.v1 < 0 ? strerror(ack.v2) : "not reapable");
+		if (!rc) {
+			if (ack.v1 < 0)
+				out("RET %s %d %s", cur_walk, k, errname(ack.v2));
+			else if (ack.v1 == 0)
+				out("RET %s %d ok 0", cur_walk, k);
+			else if (group_of_local(ack.v1) > 0)
+				out("RET %s %d ok %d", cur_walk, k, group_of_local(ack.v1));
+			else
+				out("RET %s %d ok ?%d", cur_walk, k, ack.v1);
+		}
 	} else if (!strcmp(op, "exec")) {
 		int og = gtid[a], ol = ltid[a];
 		send_cmd(a, OP_EXEC, 0, 0);
@@ -799,6 +841,11 @@ static int run_script(FILE *f, int skip)
 			int n = atoi(line + 5);
 			if (n > 0 && n < MAXSLOT)
 				skip_mask |= 1u << n;
+		} else if (!strncmp(line, "BARRIER ", 8)) {
+			char *p = line + 8, *e;
+			for (long n; (n = strtol(p, &e, 10)), e != p; p = e)
+				if (n > 0 && n < MAXSLOT)
+					barrier_mask |= 1u << n;
 		} else if (!strncmp(line, "DELAY ", 6)) {
 			delay_ms = atoi(line + 6);
 		} else if (!strcmp(line, "STOPONTIMEOUT")) {
@@ -812,6 +859,8 @@ static int run_script(FILE *f, int skip)
 				for (int i = 0; i < nexpects; i++)
 					free(expects[i]);
 				nexpects = 0;
+				skip_mask = barrier_mask = 0;
+				delay_ms = 0;
 			}
 			havestep = 0;
 		} else if (!strcmp(line, "ENDWALK")) {

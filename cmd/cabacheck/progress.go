@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"cabacheck/explorer"
+	"cabacheck/growth"
+	"cabacheck/spec/linux"
+)
+
+// Progress on stderr, for check, matrix, findings and growth: on a terminal
+// a bar (github.com/schollz/progressbar) with an ETA, elsewhere TLC-style
+// lines. A search's total is the growth predictor's estimate of the states
+// it will generate (growth.Predict, from smaller bounds run first); without
+// one the bar is indeterminate and shows the rate. The kernel build's
+// progress belongs to kernel/ and is not here.
+
+// barRefresh is how often a search updates its bar on a terminal.
+const barRefresh = 200 * time.Millisecond
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// searchProgress reports one search: a bar when bar is set, lines otherwise.
+type searchProgress struct {
+	w     io.Writer
+	label string  // prefix of lines and bar ("tasks 5 v3"), may be empty
+	total float64 // predicted states generated; 0: unknown
+	bar   *progressbar.ProgressBar
+}
+
+// newSearchProgress starts the report of a search to w, as a bar when tty
+// is set; total is the predicted number of states generated (0: unknown).
+func newSearchProgress(w io.Writer, tty bool, label string, total float64) *searchProgress {
+	p := &searchProgress{w: w, label: label, total: total}
+	if tty {
+		max := int64(-1)
+		if total >= 1 {
+			max = int64(total)
+		}
+		p.bar = progressbar.NewOptions64(max, progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription(p.describe(explorer.Progress{})), progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(), progressbar.OptionSetItsString("states"),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionFullWidth(),
+			progressbar.OptionClearOnFinish()) // no throttle: the explorer reports every barRefresh at most
+		p.bar.RenderBlank() // starts the bar's clock, from which it takes the rate
+	}
+	return p
+}
+
+// describe is the bar's text: the level and distinct states so far; the
+// bar counts the states generated against the predicted total.
+func (p *searchProgress) describe(pr explorer.Progress) string {
+	d := fmt.Sprintf("level %d, %s distinct, states generated", pr.Level, commas(pr.Distinct))
+	if p.label != "" {
+		d = p.label + ": " + d
+	}
+	return d
+}
+
+// update shows pr: it moves the bar, or prints one line.
+func (p *searchProgress) update(pr explorer.Progress) {
+	if pr.Done {
+		p.finish()
+		return
+	}
+	if p.bar != nil {
+		// An indeterminate bar keeps no maximum of ours (GetMax64 is its width).
+		if m := p.bar.GetMax64(); p.total >= 1 && int64(pr.Generated) > m {
+			p.bar.ChangeMax64(int64(pr.Generated)) // more than predicted
+		}
+		p.bar.Set64(int64(pr.Generated))
+		p.bar.Describe(p.describe(pr)) // draws the bar again, with both
+		return
+	}
+	fmt.Fprintln(p.w, progressLine(p.label, pr, p.total, time.Now()))
+}
+
+// finish clears the bar.
+func (p *searchProgress) finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+		p.bar = nil
+	}
+}
+
+// progressLine is TLC's progress line, with the rate spelled out (states
+// generated per minute), followed, when a prediction gives the total, by the
+// share of the predicted states generated so far and the time left at the
+// rate so far:
+//
+//	Progress(12) at 2026-12-01 13:20:01: 1,234,567 states generated (456,789 states/min), 234,567 distinct states found, 12,345 states left on queue; about 43% of the predicted 2,871,000 states generated, ETA 1m10s.
+func progressLine(label string, pr explorer.Progress, total float64, at time.Time) string {
+	rate := 0.0
+	if m := pr.Elapsed.Minutes(); m > 0 {
+		rate = float64(pr.Generated) / m
+	}
+	s := ""
+	if label != "" {
+		s = label + ": "
+	}
+	s += fmt.Sprintf("Progress(%d) at %s: %s states generated (%s states/min), %s distinct states found, %s states left on queue",
+		pr.Level, at.Format("2006-01-02 15:04:05"), commas(pr.Generated), commas(uint64(rate)), commas(pr.Distinct), commas(pr.Queue))
+	switch gen := float64(pr.Generated); {
+	case total < 1:
+		return s + "."
+	case gen >= total:
+		return s + fmt.Sprintf("; more than the predicted %s states generated, no ETA.", commas(uint64(total)))
+	case gen == 0:
+		return s + fmt.Sprintf("; 0%% of the predicted %s states generated.", commas(uint64(total)))
+	default:
+		eta := time.Duration(float64(pr.Elapsed) * (total - gen) / gen).Round(time.Second)
+		return s + fmt.Sprintf("; about %d%% of the predicted %s states generated, ETA %s.", int(100*gen/total), commas(uint64(total)), eta)
+	}
+}
+
+// Calibration budget: the smaller bounds a check runs to predict its own
+// size are cut short past these, and then predict nothing.
+const (
+	calibrationStates = 3_000_000
+	calibrationTime   = 15 * time.Second
+	// calibrationFrom is the smallest bound worth a prediction: below it
+	// the search itself takes a fraction of a second.
+	calibrationFrom = 5
+)
+
+// predictCheck predicts the size of a check of the linux model with opt by
+// running the three bounds below it first (growth.Sweep, no invariants) and
+// extrapolating (growth.Predict); maxDepth > 0 takes the predicted level at
+// that depth. It returns the predicted states generated, or 0 when the
+// bound is too small to need a prediction, the smaller bounds were cut
+// short, or the context was cancelled.
+func predictCheck(ctx context.Context, opt linux.Options, symmetry bool, workers, maxDepth int) float64 {
+	n := opt.Tasks
+	if n < calibrationFrom {
+		return 0
+	}
+	series := growth.Series{Revision: opt.Revision, Actions: opt.Actions, Symmetry: symmetry}
+	var bounds []int
+	for t := max(2, n-3); t < n; t++ {
+		bounds = append(bounds, t)
+	}
+	sw := growth.Sweep{Tasks: bounds, Series: []growth.Series{series}, Workers: workers, Context: ctx,
+		Budget: growth.Budget{MaxStates: calibrationStates, MaxTime: calibrationTime}}
+	res, err := sw.Run()
+	if err != nil || res.Interrupted {
+		return 0
+	}
+	m, err := linux.New(opt)
+	if err != nil {
+		return 0
+	}
+	p := growth.Predict(res.Of(series), n, m.StateSize(), workers)
+	if p == nil {
+		return 0
+	}
+	if maxDepth > 0 && maxDepth < len(p.Levels) {
+		return p.Levels[maxDepth].Generated
+	}
+	return p.Generated
+}
+
+// countProgress reports a sequence of n jobs (the revisions of a matrix,
+// the concerns of the findings): a bar on a terminal, nothing otherwise (the
+// commands print a line per job).
+type countProgress struct {
+	w   io.Writer
+	bar *progressbar.ProgressBar
+}
+
+func newCountProgress(w io.Writer, tty bool, n int, what string) *countProgress {
+	c := &countProgress{w: w}
+	if tty {
+		c.bar = progressbar.NewOptions(n, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionFullWidth(),
+			progressbar.OptionClearOnFinish())
+		c.bar.RenderBlank()
+	}
+	return c
+}
+
+// done counts one job and prints its line (if any) above the bar.
+func (c *countProgress) done(line string) {
+	if c.bar != nil {
+		c.bar.Clear()
+	}
+	if line != "" {
+		fmt.Fprintln(c.w, line)
+	}
+	if c.bar != nil {
+		c.bar.Add(1)
+	}
+}
+
+func (c *countProgress) finish() {
+	if c.bar != nil {
+		c.bar.Finish()
+	}
+}
+
+// spinner shows that a job without counts of its own is running: on a
+// terminal an indeterminate bar with the elapsed time, elsewhere one line
+// when it starts.
+type spinner struct {
+	bar  *progressbar.ProgressBar
+	quit chan struct{}
+	done chan struct{}
+}
+
+func startSpinner(w io.Writer, tty bool, what string) *spinner {
+	s := &spinner{}
+	if !tty {
+		fmt.Fprintf(w, "cabacheck: %s...\n", what)
+		return s
+	}
+	s.bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+		progressbar.OptionSpinnerType(14), progressbar.OptionSetElapsedTime(true), progressbar.OptionClearOnFinish())
+	s.quit, s.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(barRefresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.quit:
+				return
+			case <-t.C:
+				s.bar.Add(1)
+			}
+		}
+	}()
+	return s
+}
+
+func (s *spinner) stop() {
+	if s.bar == nil {
+		return
+	}
+	close(s.quit)
+	<-s.done
+	s.bar.Finish()
+}

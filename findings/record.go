@@ -179,27 +179,11 @@ func (e *Exploration) replay(v *Verdict) error {
 	if !v.Violated {
 		return nil
 	}
-	rev, err := linux.ParseRevision(e.Revision)
+	rev, model, err := recordedModel(e.Revision, e.Tasks, e.Actions)
 	if err != nil {
 		return err
 	}
-	acts, err := linux.ParseActions(e.Actions)
-	if err != nil {
-		return err
-	}
-	model, err := linux.New(linux.Options{Tasks: e.Tasks, Revision: rev, Actions: acts})
-	if err != nil {
-		return err
-	}
-	var as []spec.Action
-	for _, s := range v.Actions {
-		a, err := linux.ParseAction(s)
-		if err != nil {
-			return err
-		}
-		as = append(as, a)
-	}
-	tr, err := traces.Build(model, as)
+	tr, err := buildTrace(model, v.Actions)
 	if err != nil {
 		return fmt.Errorf("recorded %s trace of %s at %d tasks: %w", v.Check, e.Revision, e.Tasks, err)
 	}
@@ -212,4 +196,31 @@ func (e *Exploration) replay(v *Verdict) error {
 	}
 	v.Trace = tr
 	return nil
+}
+
+// recordedModel is the model a record's exploration ran on.
+func recordedModel(revision string, tasks int, actions string) (linux.Revision, *linux.Model, error) {
+	rev, err := linux.ParseRevision(revision)
+	if err != nil {
+		return 0, nil, err
+	}
+	acts, err := linux.ParseActions(actions)
+	if err != nil {
+		return 0, nil, err
+	}
+	model, err := linux.New(linux.Options{Tasks: tasks, Revision: rev, Actions: acts})
+	return rev, model, err
+}
+
+// buildTrace replays recorded action names through the model.
+func buildTrace(model *linux.Model, names []string) (*traces.Trace, error) {
+	var as []spec.Action
+	for _, s := range names {
+		a, err := linux.ParseAction(s)
+		if err != nil {
+			return nil, err
+		}
+		as = append(as, a)
+	}
+	return traces.Build(model, as)
 }

@@ -9,7 +9,6 @@ import (
 	"cabacheck/check"
 	"cabacheck/invariants"
 	"cabacheck/restore"
-	"cabacheck/spec"
 	"cabacheck/spec/linux"
 	"cabacheck/state"
 	"cabacheck/traces"
@@ -349,30 +348,14 @@ func frac(n, of uint64) string {
 // checks that its last state still fails the same way, so a record that no
 // longer matches the model or the planners fails the regeneration.
 func (r *RestoreRow) replay() error {
-	rev, err := linux.ParseRevision(r.Revision)
-	if err != nil {
-		return err
-	}
-	acts, err := linux.ParseActions(r.Actions)
-	if err != nil {
-		return err
-	}
-	model, err := linux.New(linux.Options{Tasks: r.Tasks, Revision: rev, Actions: acts})
+	rev, model, err := recordedModel(r.Revision, r.Tasks, r.Actions)
 	if err != nil {
 		return err
 	}
 	check := func(list []RestoreExample, criu bool) error {
 		for i := range list {
 			e := &list[i]
-			var as []spec.Action
-			for _, s := range e.Actions {
-				a, err := linux.ParseAction(s)
-				if err != nil {
-					return err
-				}
-				as = append(as, a)
-			}
-			tr, err := traces.Build(model, as)
+			tr, err := buildTrace(model, e.Actions)
 			if err != nil {
 				return fmt.Errorf("recorded restorability example %s of %s at %d tasks: %w", e.Class, r.Revision, r.Tasks, err)
 			}

@@ -62,9 +62,10 @@ func needs(set linux.ActionSet, e entry) entry {
 // library is every invariant, in a fixed order: the model's own
 // (modelInvariants, here), the sessions and process groups invariants
 // (sessions.go), the derived checks the findings use (derivedInvariants,
-// here) and the restorability checks (restore.go). Groups sanity and caba
+// here), the pid namespace checks (pidns.go) and the restorability checks
+// (restore.go). Groups sanity and caba
 // are model.md's invariants (and "all" means exactly those).
-var library = slices.Concat(modelInvariants, sessionInvariants, derivedInvariants, restoreInvariants)
+var library = slices.Concat(modelInvariants, sessionInvariants, derivedInvariants, pidnsInvariants, restoreInvariants)
 
 var modelInvariants = []entry{
 	fixed("ParentHashed", "sanity", "every hashed task's real_parent is hashed (or init_task for init)", parentHashed),

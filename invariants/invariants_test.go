@@ -11,7 +11,14 @@ import (
 
 func after(t *testing.T, rev linux.Revision, tasks int, acts string) state.State {
 	t.Helper()
-	m := linux.MustNew(linux.Options{Tasks: tasks, Revision: rev, Actions: linux.AllActions})
+	return afterWith(t, rev, linux.AllActions, tasks, acts)
+}
+
+// afterWith applies acts (separated by ";") from the initial state of a
+// model with the given optional actions.
+func afterWith(t *testing.T, rev linux.Revision, actions linux.ActionSet, tasks int, acts string) state.State {
+	t.Helper()
+	m := linux.MustNew(linux.Options{Tasks: tasks, Revision: rev, Actions: actions})
 	cur := m.Initial()
 	for _, f := range strings.Split(acts, ";") {
 		a, err := linux.ParseAction(f)

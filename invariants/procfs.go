@@ -8,9 +8,11 @@ import (
 // inExecWindow reports whether c is an old leader in the de_thread window:
 // its group's exec is by the new leader and c is not yet released.
 func inExecWindow(s *state.State, c uint8) bool {
+	// The old leader between ExecSwap and its release: the founding slot,
+	// no longer the leader (linux.TID; a leader running the exec itself
+	// swaps nothing, so that is no window).
 	g := s.Tg[c]
-	e := s.Exec[g]
-	return e != state.None && e == s.Leader[g] && c != e
+	return c == g && s.Leader[g] != g
 }
 
 func nscabaNamesProcess(rev linux.Revision, s *state.State, why *[]string, execWindowOnly bool) bool {

@@ -18,16 +18,7 @@ import (
 // The generated program for the selftest's tree: C that compiles cleanly,
 // with every step of the plan and every task of the image in it.
 func TestRestorerSource(t *testing.T) {
-	s := build(t, linux.V3, 7, Selftest...)
-	o := Observe(linux.V3, &s)
-	plan, r := CABA(linux.V3).Plan(&o)
-	if r != nil {
-		t.Fatal(r)
-	}
-	src, err := Restorer("selftest", &o, plan, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, plan, src := selftestRestorer(t)
 	text := string(src)
 	for _, st := range plan.Steps {
 		if !strings.Contains(text, `"`+st.Syscall()+`"`) {
@@ -47,6 +38,23 @@ func TestRestorerSource(t *testing.T) {
 }
 
 func itoa(v uint8) string { return strconv.Itoa(int(v)) }
+
+// selftestRestorer is the CABA planner's restorer of the selftest's tree
+// under v3: the dump, the plan and the program.
+func selftestRestorer(t *testing.T) (Obs, *Plan, []byte) {
+	t.Helper()
+	s := build(t, linux.V3, 7, Selftest...)
+	o := Observe(linux.V3, &s)
+	plan, r := CABA(linux.V3).Plan(&o)
+	if r != nil {
+		t.Fatal(r)
+	}
+	src, err := Restorer("selftest", &o, plan, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o, plan, src
+}
 
 // compile builds src with gcc -static -Wall -Werror and returns the binary.
 func compile(t *testing.T, src []byte) string {
@@ -88,16 +96,7 @@ func run(t *testing.T, bin string) (string, bool) {
 // The selftest's tree restored on the host kernel by the CABA planner's
 // plan: every syscall returns as planned and /proc equals the image.
 func TestRestorerSelftestOnHost(t *testing.T) {
-	s := build(t, linux.V3, 7, Selftest...)
-	o := Observe(linux.V3, &s)
-	plan, r := CABA(linux.V3).Plan(&o)
-	if r != nil {
-		t.Fatal(r)
-	}
-	src, err := Restorer("selftest", &o, plan, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, plan, src := selftestRestorer(t)
 	out, ok := run(t, compile(t, src))
 	if !ok || strings.Count(out, "\nok ") != len(o.TIDs())+1 {
 		t.Fatalf("not restored:\n%s", out)
@@ -106,7 +105,7 @@ func TestRestorerSelftestOnHost(t *testing.T) {
 	// session is 4.
 	bad := o
 	bad.T[5].Sid = 4
-	src, err = Restorer("selftest-wrong", &bad, plan, true)
+	src, err := Restorer("selftest-wrong", &bad, plan, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,9 @@ package state
 // a Released task keeps what the Released column of the Fields table says
 // (its status, and tgid and born only if it founded its group; every other
 // per-task field is cleared), and a group whose tasks are all Released loses
-// its per-group fields (clearReleased, clearGroup in zz_fields_gen.go).
+// its per-group fields (clearReleased, clearGroup in zz_fields_gen.go); a
+// Released task's pid namespace becomes the deepest alive one on its chain
+// (normalizePidns).
 func (s *State) Canonicalize() {
 	n := s.N
 	for i := uint8(1); i <= n; i++ {
@@ -22,4 +24,5 @@ func (s *State) Canonicalize() {
 		}
 		s.clearGroup(g)
 	}
+	s.normalizePidns()
 }

@@ -53,6 +53,20 @@ var Fields = [...]Field{
 		Doc: "per group: process group id (task_pgrp), a group name"},
 	{Name: "execd", GoName: "Execd", Scope: ScopeGroup, Kind: KindFlag, Byte: 0, Shift: 7,
 		Doc: "per group: the process has completed an execve (PF_FORKNOEXEC clear)"},
+
+	// Pid namespaces (action set pidns; docs/model.md). A namespace is named
+	// by the founding slot of its init's group; the root is 1. With the set
+	// off pidns is 1 for every born task and child_reaper is 1 for group 1,
+	// 0 elsewhere. A Released task keeps pidns, which Canonicalize rewrites
+	// to the deepest alive namespace on its chain (pidns.go).
+	{Name: "pidns", GoName: "Pidns", Scope: ScopeTask, Kind: KindSlot, Byte: 5, Shift: 0, ID: true, Released: Kept,
+		Doc: "the task's pid namespace (task_active_pid_ns), named by its init's group; 1 is the root"},
+	{Name: "child_reaper", GoName: "ChildReaper", Scope: ScopeGroup, Kind: KindSlot, Byte: 6, Shift: 4, ID: true,
+		Doc: "per group that founded a namespace: the thread that is its pid_ns->child_reaper (1 for group 1); 0 otherwise"},
+	// A slot rather than a flag (the flags fill the symmetry colour): the
+	// thread that runs zap_pid_ns_processes, always the child_reaper then.
+	{Name: "pidns_zap", GoName: "PidnsZap", Scope: ScopeGroup, Kind: KindSlot, Byte: 6, Shift: 0, ID: true,
+		Doc: "per group that founded a namespace: the thread running zap_pid_ns_processes (pid allocation disabled); 0 before the zap"},
 }
 
 // A Field describes one field of State (see Fields).
@@ -64,9 +78,9 @@ type Field struct {
 	Kind   Kind
 	// Byte and Shift place the field in the encoding: bits Shift..Shift+Width-1
 	// of byte Byte of each task slot's BytesPerTask bytes (a global field: of
-	// slot 1's). Free today: bits 0..3 of byte 5 (room for one more slot
-	// pointer; bit 6 of byte 0 is the global corrupt flag in slot 1, unused
-	// in the others); a Byte beyond 5 makes BytesPerTask grow.
+	// slot 1's). Free today: none but bit 6 of byte 0 (the
+	// global corrupt flag in slot 1, unused in the others); a Byte beyond 6
+	// makes BytesPerTask grow.
 	Byte, Shift uint8
 	// Released is what Canonicalize keeps of a Released task (per-task fields;
 	// per-group fields are all cleared once every task of the group is Released).

@@ -174,11 +174,11 @@ func TestFieldTable(t *testing.T) {
 	for _, f := range Fields {
 		names = append(names, f.Name)
 	}
-	want := "corrupt state tgid real_parent caba cabd_on born group_leader is_child_subreaper has_child_subreaper sigchld_ignored group_exec_task sid pgid execd"
+	want := "corrupt state tgid real_parent caba cabd_on born group_leader is_child_subreaper has_child_subreaper sigchld_ignored group_exec_task sid pgid execd pidns child_reaper pidns_zap"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("field names %q, want %q", got, want)
 	}
-	if BytesPerTask != 6 || pointerFields != 9 || idPointers != 1<<7|1<<8 {
+	if BytesPerTask != 7 || pointerFields != 12 || idPointers != 1<<7|1<<8|1<<9|1<<10|1<<11 {
 		t.Errorf("BytesPerTask %d, pointerFields %d, idPointers %#x", BytesPerTask, pointerFields, idPointers)
 	}
 	b := Blank(4)

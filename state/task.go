@@ -42,7 +42,8 @@ func (s Status) Hashed() bool { return s >= Running && s <= Dead }
 
 // Initial returns the initial state for a budget of n tasks: init (task 1)
 // running alone, child of init_task, on init_task's cabds list, leader of
-// session 1 and process group 1.
+// session 1 and process group 1, in the root pid namespace (1) of which it
+// is the child_reaper.
 func Initial(n int) State {
 	s := Blank(n)
 	s.St[1] = Running
@@ -51,6 +52,8 @@ func Initial(n int) State {
 	s.Leader[1] = 1
 	s.Sid[1] = 1
 	s.Pgid[1] = 1
+	s.Pidns[1] = 1
+	s.ChildReaper[1] = 1
 	return s
 }
 

@@ -7,32 +7,35 @@ import "fmt"
 
 // Field IDs: indices into Fields.
 const (
-	FieldCorrupt FieldID = iota // corrupt
-	FieldSt                     // state
-	FieldTg                     // tgid
-	FieldParent                 // real_parent
-	FieldCaba                   // caba
-	FieldCabdOf                 // cabd_on
-	FieldBorn                   // born
-	FieldLeader                 // group_leader
-	FieldSub                    // is_child_subreaper
-	FieldHasSub                 // has_child_subreaper
-	FieldIgn                    // sigchld_ignored
-	FieldExec                   // group_exec_task
-	FieldSid                    // sid
-	FieldPgid                   // pgid
-	FieldExecd                  // execd
+	FieldCorrupt     FieldID = iota // corrupt
+	FieldSt                         // state
+	FieldTg                         // tgid
+	FieldParent                     // real_parent
+	FieldCaba                       // caba
+	FieldCabdOf                     // cabd_on
+	FieldBorn                       // born
+	FieldLeader                     // group_leader
+	FieldSub                        // is_child_subreaper
+	FieldHasSub                     // has_child_subreaper
+	FieldIgn                        // sigchld_ignored
+	FieldExec                       // group_exec_task
+	FieldSid                        // sid
+	FieldPgid                       // pgid
+	FieldExecd                      // execd
+	FieldPidns                      // pidns
+	FieldChildReaper                // child_reaper
+	FieldPidnsZap                   // pidns_zap
 )
 
 // BytesPerTask is the encoded size of one task slot.
-const BytesPerTask = 6
+const BytesPerTask = 7
 
 // pointerFields is the number of slot-pointer fields, the length of pointers.
-const pointerFields = 9
+const pointerFields = 12
 
 // idPointers has bit k set when pointer k of pointers holds an id (Field.ID):
-// sid, pgid.
-const idPointers = 0x180
+// sid, pgid, pidns, child_reaper, pidns_zap.
+const idPointers = 0xf80
 
 // State is the decoded state of the Linux task model (see docs/model.md).
 // Per-task arrays are indexed by slot; per-group arrays are indexed by the
@@ -56,6 +59,11 @@ type State struct {
 	Sid    [Slots]uint8 // per group: session id (task_session), a group name
 	Pgid   [Slots]uint8 // per group: process group id (task_pgrp), a group name
 	Execd  [Slots]bool  // per group: the process has completed an execve (PF_FORKNOEXEC clear)
+
+	Pidns [Slots]uint8 // the task's pid namespace (task_active_pid_ns), named by its init's group; 1 is the root
+
+	ChildReaper [Slots]uint8 // per group that founded a namespace: the thread that is its pid_ns->child_reaper (1 for group 1); 0 otherwise
+	PidnsZap    [Slots]uint8 // per group that founded a namespace: the thread running zap_pid_ns_processes (pid allocation disabled); 0 before the zap
 }
 
 // Blank returns the state of n tasks with every slot unborn and every
@@ -78,7 +86,8 @@ func Blank(n int) State {
 //	byte 2: cabd_on bits 0..3, caba bits 4..7
 //	byte 3: group_leader bits 0..3, born bits 4..7
 //	byte 4: sid bits 0..3, group_exec_task bits 4..7
-//	byte 5: pgid bits 4..7
+//	byte 5: pidns bits 0..3, pgid bits 4..7
+//	byte 6: pidns_zap bits 0..3, child_reaper bits 4..7
 //
 // Every other bit is zero.
 func (s *State) Encode(b []byte) {
@@ -91,7 +100,8 @@ func (s *State) Encode(b []byte) {
 		p[2] = s.Caba[i]<<4 | s.CabdOf[i]
 		p[3] = s.Born[i]<<4 | s.Leader[i]
 		p[4] = s.Exec[i]<<4 | s.Sid[i]
-		p[5] = s.Pgid[i] << 4
+		p[5] = s.Pgid[i]<<4 | s.Pidns[i]
+		p[6] = s.ChildReaper[i]<<4 | s.PidnsZap[i]
 	}
 	b[0] |= b2u(s.Corrupt) << 6 // slot 1 holds the global fields
 }
@@ -123,7 +133,12 @@ func (s *State) Decode(b []byte, n int) {
 		f4 := p[4]
 		s.Exec[i] = f4 >> 4
 		s.Sid[i] = f4 & 15
-		s.Pgid[i] = p[5] >> 4
+		f5 := p[5]
+		s.Pgid[i] = f5 >> 4
+		s.Pidns[i] = f5 & 15
+		f6 := p[6]
+		s.ChildReaper[i] = f6 >> 4
+		s.PidnsZap[i] = f6 & 15
 	}
 }
 
@@ -146,7 +161,7 @@ func Validate(b []byte, n int) error {
 		if st := Status(b[o] & 7); st > Released {
 			return fmt.Errorf("slot %d: bad status %d", i+1, st)
 		}
-		if b[o]&^reserved(i == 0, 0xff, 0xbf) != 0 || b[o+5]&^0xf0 != 0 {
+		if b[o]&^reserved(i == 0, 0xff, 0xbf) != 0 {
 			return fmt.Errorf("slot %d: reserved bits set", i+1)
 		}
 	}
@@ -187,14 +202,17 @@ func (s *State) Permute(perm *[Slots]uint8) State {
 		t.Sid[j] = p(s.Sid[i])
 		t.Pgid[j] = p(s.Pgid[i])
 		t.Execd[j] = s.Execd[i]
+		t.Pidns[j] = p(s.Pidns[i])
+		t.ChildReaper[j] = p(s.ChildReaper[i])
+		t.PidnsZap[j] = p(s.PidnsZap[i])
 	}
 	return t
 }
 
 // pointers returns slot i's pointer fields, per task and per group in table
-// order: tgid, real_parent, caba, cabd_on, born, group_leader, group_exec_task, sid, pgid.
+// order: tgid, real_parent, caba, cabd_on, born, group_leader, group_exec_task, sid, pgid, pidns, child_reaper, pidns_zap.
 func (s *State) pointers(i uint8) [pointerFields]uint8 {
-	return [pointerFields]uint8{s.Tg[i], s.Parent[i], s.Caba[i], s.CabdOf[i], s.Born[i], s.Leader[i], s.Exec[i], s.Sid[i], s.Pgid[i]}
+	return [pointerFields]uint8{s.Tg[i], s.Parent[i], s.Caba[i], s.CabdOf[i], s.Born[i], s.Leader[i], s.Exec[i], s.Sid[i], s.Pgid[i], s.Pidns[i], s.ChildReaper[i], s.PidnsZap[i]}
 }
 
 // colourFlags is slot i's own fields other than pointers, for the symmetry
@@ -238,6 +256,8 @@ func (s *State) clearGroup(g uint8) {
 	s.Sid[g] = 0
 	s.Pgid[g] = 0
 	s.Execd[g] = false
+	s.ChildReaper[g] = 0
+	s.PidnsZap[g] = 0
 }
 
 // Get returns field f of slot or group i (ignored for global fields) as a
@@ -274,6 +294,12 @@ func (s *State) Get(f FieldID, i uint8) uint8 {
 		return s.Pgid[i]
 	case FieldExecd:
 		return b2u(s.Execd[i])
+	case FieldPidns:
+		return s.Pidns[i]
+	case FieldChildReaper:
+		return s.ChildReaper[i]
+	case FieldPidnsZap:
+		return s.PidnsZap[i]
 	}
 	panic(fmt.Sprintf("state: no field %d", f))
 }
@@ -312,6 +338,12 @@ func (s *State) Set(f FieldID, i uint8, v uint8) {
 		s.Pgid[i] = v
 	case FieldExecd:
 		s.Execd[i] = v != 0
+	case FieldPidns:
+		s.Pidns[i] = v
+	case FieldChildReaper:
+		s.ChildReaper[i] = v
+	case FieldPidnsZap:
+		s.PidnsZap[i] = v
 	default:
 		panic(fmt.Sprintf("state: no field %d", f))
 	}

@@ -82,8 +82,10 @@ func Describe(rev linux.Revision, before, after *state.State, a spec.Action) str
 		ev = append(ev, fmt.Sprintf("%s: sigaction(SIGCHLD, SIG_IGN)", who))
 	case linux.KExitBegin:
 		what := "exit"
-		if e := before.Exec[before.Tg[t]]; e != state.None {
+		if e := before.Exec[before.Tg[t]]; e != state.None && e != t {
 			what = fmt.Sprintf("killed by the exec of %d", e)
+		} else if before.Killed(t) {
+			what = "SIGKILL from the pid namespace zap"
 		}
 		ev = append(ev, fmt.Sprintf("%s: %s, exit_signals sets PF_EXITING", who, what))
 	case linux.KExitNotify:
@@ -127,6 +129,12 @@ func Describe(rev linux.Revision, before, after *state.State, a spec.Action) str
 		ev = append(ev, e)
 	case linux.KExecve:
 		ev = append(ev, fmt.Sprintf("%s: execve() (single-threaded; PF_FORKNOEXEC cleared)", who))
+	case linux.KForkNewpid:
+		ev = append(ev, fmt.Sprintf("%s: clone(CLONE_NEWPID) -> process %d, pid 1 of namespace %d (real_parent %d, caba %d)", who, n, n, after.Parent[n], after.Caba[n]))
+	case linux.KZapBegin:
+		ev = append(ev, fmt.Sprintf("%s: exit_notify -> zap_pid_ns_processes(namespace %d): pid allocation disabled, SIGCHLD=SIG_IGN, SIGKILL to every task in it", who, before.Pidns[t]))
+	case linux.KZapReap:
+		ev = append(ev, fmt.Sprintf("%s: zap_pid_ns_processes: kernel_wait4() claims zombie %d (EXIT_DEAD)", who, a.B()))
 	default:
 		ev = append(ev, linux.FormatAction(a))
 	}

@@ -93,9 +93,14 @@ func loadCorpus(t testing.TB) []corpusPair {
 // re-recorded when the sessions fields (sid, pgid, execd) joined the table
 // and the corpus was rewritten in the 6-byte layout, after checking on the
 // old corpus that Diff (and Tree) give the same lines as before on every
-// corpus state (the JSON form has the new keys). Trace files on disk and the
-// text output depend on them.
-const goldenTraces = "53e17989f64132b611dbfc16b8cf8d7b5b8d8fedfd4100f151954520639f3c95"
+// corpus state (the JSON form has the new keys). Re-recorded when the pid
+// namespace fields (pidns, child_reaper, pidns_zap) joined the table and the
+// corpus was rewritten in the 7-byte layout with pidns sections, after
+// checking the same way that Diff and Tree give the lines of the code before
+// on every corpus state the model without pidns reaches (up to where the
+// sessions walks diverge on de_thread's execd, changed before). Trace files
+// on disk and the text output depend on them.
+const goldenTraces = "5e4eb8ddaa3d7dd542156d64b1b3e542fca5303a26ee643170460bde9f1fc20f"
 
 func TestGoldenTraces(t *testing.T) {
 	h := sha256.New()
@@ -233,10 +238,10 @@ func TestStateJSONForm(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"corrupt":false,"tasks":[` +
-		`{"slot":1,"state":"Running","tgid":1,"real_parent":0,"caba":0,"cabd_on":0,"born":0},` +
-		`{"slot":2,"state":"Zombie","tgid":2,"real_parent":1,"caba":1,"cabd_on":1,"born":1}],"groups":[` +
-		`{"group":1,"group_leader":1,"is_child_subreaper":false,"has_child_subreaper":false,"sigchld_ignored":false,"group_exec_task":null,"sid":1,"pgid":1,"execd":false},` +
-		`{"group":2,"group_leader":2,"is_child_subreaper":true,"has_child_subreaper":false,"sigchld_ignored":false,"group_exec_task":null,"sid":1,"pgid":2,"execd":true}]}`
+		`{"slot":1,"state":"Running","tgid":1,"real_parent":0,"caba":0,"cabd_on":0,"born":0,"pidns":1},` +
+		`{"slot":2,"state":"Zombie","tgid":2,"real_parent":1,"caba":1,"cabd_on":1,"born":1,"pidns":0}],"groups":[` +
+		`{"group":1,"group_leader":1,"is_child_subreaper":false,"has_child_subreaper":false,"sigchld_ignored":false,"group_exec_task":null,"sid":1,"pgid":1,"execd":false,"child_reaper":1,"pidns_zap":0},` +
+		`{"group":2,"group_leader":2,"is_child_subreaper":true,"has_child_subreaper":false,"sigchld_ignored":false,"group_exec_task":null,"sid":1,"pgid":2,"execd":true,"child_reaper":0,"pidns_zap":0}]}`
 	if string(data) != want {
 		t.Errorf("JSON\n%s\nwant\n%s", data, want)
 	}

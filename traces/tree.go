@@ -134,7 +134,21 @@ func processLine(s *state.State, g uint8) string {
 	if s.Execd[g] {
 		flags = append(flags, "execd")
 	}
+	ns := s.Pidns[g]
+	if ns > 1 && ns == g {
+		if r := s.ChildReaper[g]; r != l {
+			flags = append(flags, fmt.Sprintf("child_reaper=%d", r))
+		}
+		if s.PidnsZap[g] != 0 {
+			flags = append(flags, fmt.Sprintf("zapping=%d", s.PidnsZap[g]))
+		}
+	}
 	line := fmt.Sprintf("process %d: %s", g, strings.Join(ts, ", "))
+	if ns > 1 {
+		// Outside the root pid namespace: the namespace and the process's
+		// number there (pid 1: the namespace's init). Never with pidns off.
+		line += fmt.Sprintf(" [ns %d, pid %d]", ns, s.PidNr(ns, g))
+	}
 	if s.Sid[g] != 1 || s.Pgid[g] != 1 {
 		// Session and process group, unless both are init's (the only ids
 		// with the sessions sets off).

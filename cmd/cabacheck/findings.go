@@ -68,21 +68,27 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 		rec.Restore = rr
 		return nil
 	}
+	// save runs the restorability explorations into rec and writes it.
+	save := func(rec *findings.Record) bool {
+		err := runRestore(rec)
+		if err == nil {
+			err = rec.Write(*recPath)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "cabacheck findings: %v\n", err)
+			return false
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", *recPath)
+		return true
+	}
 	if *refreshRestore && !*refresh {
 		rec, err := findings.ReadRecord(*recPath)
 		if err != nil {
 			return usageError(stderr, "findings", fmt.Errorf("--refresh-restore: %w", err))
 		}
-		if err := runRestore(rec); err != nil {
-			fmt.Fprintf(stderr, "cabacheck findings: %v\n", err)
+		if !save(rec) {
 			return exitUsage
 		}
-		if err := rec.Write(*recPath); err != nil {
-			fmt.Fprintf(stderr, "cabacheck findings: %v\n", err)
-			return exitUsage
-		}
-		fmt.Fprintf(stdout, "wrote %s\n", *recPath)
-		fmt.Fprintf(stderr, "wrote %s\n", *recPath)
 	}
 	if *refresh {
 		cfg := findings.RefreshConfig{CompleteUpTo: *completeUpTo, Large: findings.Budget{MaxDepth: *largeDepth}, FixedSymmetryFrom: *fixedSymFrom}
@@ -139,15 +145,9 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 			ran = ran[1:]
 		}
 		rec.Settings.MatrixTasks = all
-		if err := runRestore(rec); err != nil {
-			fmt.Fprintf(stderr, "cabacheck findings: %v\n", err)
+		if !save(rec) {
 			return exitUsage
 		}
-		if err := rec.Write(*recPath); err != nil {
-			fmt.Fprintf(stderr, "cabacheck findings: %v\n", err)
-			return exitUsage
-		}
-		fmt.Fprintf(stdout, "wrote %s\n", *recPath)
 	}
 	rec, err := findings.ReadRecord(*recPath)
 	if err != nil {

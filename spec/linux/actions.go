@@ -25,6 +25,9 @@ const (
 	KSetsid                         // Setsid(t): setsid()
 	KSetpgid                        // Setpgid(t, c, p): setpgid(c, p) called by t
 	KExecve                         // Execve(t): execve() by a single-threaded process
+	KForkNewpid                     // ForkNewpid(t): clone(CLONE_NEWPID) by t
+	KZapBegin                       // ZapBegin(t): zap_pid_ns_processes starts (t: the exiting namespace init)
+	KZapReap                        // ZapReap(t, c): the zap's kernel_wait4 claims zombie c
 	numKinds
 )
 
@@ -121,6 +124,13 @@ var actionDefs = [numKinds]actionDef{
 		values: setpgidValues},
 	KExecve: {name: "Execve", set: Execve, actor: state.Running,
 		step: func(_ *Model, s *state.State, t, _ uint8, d *state.State) bool { return execve(s, t, d) }},
+	KForkNewpid: {name: "ForkNewpid", set: Pidns, actor: state.Running,
+		step: func(m *Model, s *state.State, t, _ uint8, d *state.State) bool { return m.forkNewpid(s, t, d) }},
+	KZapBegin: {name: "ZapBegin", set: Pidns, actor: state.Exiting,
+		step: func(_ *Model, s *state.State, t, _ uint8, d *state.State) bool { return zapBegin(s, t, d) }},
+	KZapReap: {name: "ZapReap", set: Pidns, actor: state.Exiting, param: paramTask,
+		step:   func(_ *Model, s *state.State, t, b uint8, d *state.State) bool { return zapReap(s, t, b, d) },
+		values: zapReapValues},
 }
 
 // KindName returns the name of an action kind.
@@ -129,6 +139,15 @@ func KindName(k uint8) string {
 		return actionDefs[k].name
 	}
 	return fmt.Sprintf("Kind%d", k)
+}
+
+// KindSet returns the optional action set that enables kind k (0: always
+// enabled), from the action table.
+func KindSet(k uint8) ActionSet {
+	if k > 0 && k < numKinds {
+		return actionDefs[k].set
+	}
+	return 0
 }
 
 // Act builds an action.

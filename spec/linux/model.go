@@ -99,9 +99,11 @@ func (m *Model) Step(src *state.State, a spec.Action, dst *state.State) bool {
 	return ok
 }
 
-// acting reports the common guard: t runs and no exec is under way in its group.
+// acting reports the common guard: t runs, no exec is under way in its
+// group, and t has no SIGKILL pending from a pid namespace zap (a killed
+// task may only exit).
 func acting(s *state.State, t uint8) bool {
-	return s.St[t] == state.Running && s.Exec[s.Tg[t]] == state.None
+	return s.St[t] == state.Running && s.Exec[s.Tg[t]] == state.None && !s.Killed(t)
 }
 
 // fork is Fork(t) and, with viaParent, ForkParent(t) (CLONE_PARENT): the
@@ -114,7 +116,8 @@ func (m *Model) fork(s *state.State, t uint8, d *state.State, viaParent bool) bo
 // (clone3(set_tid), as a restorer forces pids); n must be unborn.
 func (m *Model) forkAt(s *state.State, t, n uint8, d *state.State, viaParent bool) bool {
 	g := s.Tg[t]
-	if !acting(s, t) || (viaParent && g == 1) {
+	// CLONE_PARENT from init or a namespace init (SIGNAL_UNKILLABLE): EINVAL.
+	if !acting(s, t) || (viaParent && s.Pidns[g] == g) {
 		return false
 	}
 	if n == state.None || n == 0 || n > s.N || s.St[n] != state.Unborn {
@@ -141,6 +144,7 @@ func (m *Model) forkAt(s *state.State, t, n uint8, d *state.State, viaParent boo
 	d.Sid[n] = s.Sid[g]
 	d.Pgid[n] = s.Pgid[g]
 	d.Execd[n] = false
+	d.Pidns[n] = s.Pidns[t] // the creator's namespace, also under CLONE_PARENT
 	switch m.rev.Fork {
 	case ForkCabaRealParent:
 		d.Caba[n] = parent
@@ -171,6 +175,7 @@ func (m *Model) cloneAt(s *state.State, t, n uint8, d *state.State) bool {
 	d.Parent[n] = s.Parent[t]
 	d.CabdOf[n] = state.None
 	d.Born[n] = 0
+	d.Pidns[n] = s.Pidns[t]
 	switch m.rev.Thread {
 	case ThreadCabaRealParent:
 		d.Caba[n] = s.Parent[t]
@@ -231,11 +236,23 @@ func ignoreSigchld(s *state.State, t uint8, d *state.State) bool {
 // an exec may exit; the thread running the exec may not.
 func exitBegin(s *state.State, t uint8, d *state.State) bool {
 	g := s.Tg[t]
-	if s.St[t] != state.Running || g == 1 || s.Exec[g] == t {
+	if s.St[t] != state.Running || g == 1 {
 		return false
+	}
+	killedExec := false
+	if s.Exec[g] == t {
+		// The thread running the exec exits only when killed by a pid
+		// namespace zap: de_thread's killed: path clears group_exec_task.
+		if !s.Killed(t) {
+			return false
+		}
+		killedExec = true
 	}
 	*d = *s
 	d.St[t] = state.Exiting
+	if killedExec {
+		d.Exec[g] = state.None
+	}
 	return true
 }
 
@@ -257,7 +274,10 @@ func (m *Model) exitNotify(s *state.State, t uint8, d *state.State) bool {
 	}
 	*d = *s
 	g := s.Tg[t]
-	reaper := findReaper(s, t)
+	if !childReaperExit(s, t, d) {
+		return false // the namespace's init must zap first, or wait
+	}
+	reaper := findReaper(d, t)
 	var kids uint32
 	for c := uint8(1); c <= s.N; c++ {
 		if s.IsChild(c, t) {
@@ -294,15 +314,18 @@ func (m *Model) exitNotify(s *state.State, t uint8, d *state.State) bool {
 }
 
 // findReaper is find_new_reaper: another alive thread of t's group, else the
-// closest ancestor subreaper with an alive thread (when has_child_subreaper),
-// else init.
+// closest ancestor subreaper with an alive thread at t's namespace level
+// (when has_child_subreaper), else its namespace's child_reaper (init for
+// the root namespace).
 func findReaper(s *state.State, t uint8) uint8 {
 	g := s.Tg[t]
 	if a := s.FindAlive(g, t); a != state.None {
 		return a
 	}
+	ns := s.Pidns[t]
 	if s.HasSub[g] {
-		for r := s.Parent[t]; r != 0; r = s.Parent[r] {
+		level := s.NsLevel(ns)
+		for r := s.Parent[t]; r != 0 && (ns == 1 || s.NsLevel(s.Pidns[r]) == level); r = s.Parent[r] {
 			if s.Sub[s.Tg[r]] {
 				if a := s.FindAlive(s.Tg[r], state.None); a != state.None {
 					return a
@@ -310,7 +333,7 @@ func findReaper(s *state.State, t uint8) uint8 {
 			}
 		}
 	}
-	return 1
+	return s.ChildReaper[ns]
 }
 
 // hasCabds reports whether t's cabds list is non-empty.
@@ -474,7 +497,7 @@ func execBegin(s *state.State, t uint8, d *state.State) bool {
 // execSwap is ExecSwap(t): de_thread's exchange with the zombie old leader.
 func (m *Model) execSwap(s *state.State, t uint8, d *state.State) bool {
 	g := s.Tg[t]
-	if s.St[t] != state.Running || s.Exec[g] != t {
+	if s.St[t] != state.Running || s.Exec[g] != t || s.Killed(t) {
 		return false
 	}
 	l := s.Leader[g]

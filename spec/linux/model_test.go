@@ -7,26 +7,12 @@ import (
 	"cabacheck/state"
 )
 
-// run applies the actions in order from the initial state, failing the test
-// when one is not enabled, and returns every state on the way.
+// run applies the actions in order from the initial state (every optional
+// action but the sessions and pid namespace sets), failing the test when one
+// is not enabled, and returns every state on the way.
 func run(t *testing.T, rev Revision, tasks int, acts ...string) []state.State {
 	t.Helper()
-	m := MustNew(Options{Tasks: tasks, Revision: rev, Actions: AllActions})
-	cur := m.Initial()
-	out := []state.State{cur}
-	for i, s := range acts {
-		a, err := ParseAction(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var next state.State
-		if !m.Step(&cur, a, &next) {
-			t.Fatalf("%s: step %d %s is not enabled", rev, i+1, s)
-		}
-		cur = next
-		out = append(out, cur)
-	}
-	return out
+	return runRev(t, rev, AllActions, tasks, acts...)
 }
 
 func enabled(rev Revision, s *state.State, act string) bool {

@@ -19,6 +19,7 @@ const (
 	IgnoreSigchld                       // IgnoreSigchld (SIGCHLD set to SIG_IGN)
 	Sessions                            // Setsid, Setpgid (sessions and process groups)
 	Execve                              // Execve (a single-threaded exec: clears PF_FORKNOEXEC)
+	Pidns                               // ForkNewpid, ZapBegin, ZapReap (pid namespaces)
 )
 
 var actionSetNames = []struct {
@@ -27,17 +28,18 @@ var actionSetNames = []struct {
 }{
 	{"threads", Threads}, {"clone-parent", CloneParent}, {"exec", Exec},
 	{"subreaper", Subreaper}, {"ignore-sigchld", IgnoreSigchld},
-	{"sessions", Sessions}, {"execve", Execve},
+	{"sessions", Sessions}, {"execve", Execve}, {"pidns", Pidns},
 }
 
-// DefaultActions is every optional action but ignore-sigchld, sessions and
-// execve.
+// DefaultActions is every optional action but ignore-sigchld, sessions,
+// execve and pidns.
 const DefaultActions = Threads | CloneParent | Exec | Subreaper
 
 // AllActions is every optional action of the task model proper: the default
-// ones and ignore-sigchld. The sessions and execve sets are not in it (nor
-// in DefaultActions), so that "all" means what it meant before they existed
-// and its recorded figures stand; "all,sessions,execve" turns everything on.
+// ones and ignore-sigchld. The sessions, execve and pidns sets are not in it
+// (nor in DefaultActions), so that "all" means what it meant before they
+// existed and its recorded figures stand; "all,sessions,execve,pidns" turns
+// everything on.
 const AllActions = DefaultActions | IgnoreSigchld
 
 // ParseActions parses a comma-separated list of optional actions; "all",

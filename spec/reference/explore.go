@@ -8,13 +8,13 @@ type Result struct {
 	Corrupt   int // distinct states with the corrupt flag (they have no successors)
 }
 
-// Packed is a State packed into 6 words (43 bits per slot), used only to
+// Packed is a State packed into 7 words (55 bits per slot), used only to
 // keep the BFS's seen-set and queue small. pack/unpack are exact inverses on
 // canonical states.
-type Packed [6]uint64
+type Packed [7]uint64
 
 // slotBits is the width of one packed slot.
-const slotBits = 3 + 4*6 + 3 + 4 + 4 + 4 + 1
+const slotBits = 3 + 4*6 + 3 + 4 + 4 + 4 + 1 + 3*4
 
 type packer struct {
 	w   Packed
@@ -58,6 +58,9 @@ func Pack(s *State) Packed {
 		p.put(int(s.Sid[i]), 4)
 		p.put(int(s.Pgid[i]), 4)
 		p.put(b2i(s.Execd[i]), 1)
+		p.put(int(s.Pidns[i]), 4)
+		p.put(int(s.ChildReaper[i]), 4)
+		p.put(int(s.Zap[i]), 4)
 	}
 	p.pos = slotBits * MaxTasks
 	p.put(b2i(s.Corrupt), 1)
@@ -84,6 +87,9 @@ func Unpack(w Packed) State {
 		s.Sid[i] = int8(p.get(4))
 		s.Pgid[i] = int8(p.get(4))
 		s.Execd[i] = p.get(1) == 1
+		s.Pidns[i] = int8(p.get(4))
+		s.ChildReaper[i] = int8(p.get(4))
+		s.Zap[i] = int8(p.get(4))
 	}
 	s.Corrupt = p.get(1) == 1
 	return s

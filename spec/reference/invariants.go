@@ -39,16 +39,32 @@ func (m *Model) Holds(s *State, name string) bool {
 	case "CabaAcyclic":
 		return m.cabaAcyclic(s)
 	case "CabaClosestHashed":
-		return m.cabaClosest(s, func(st Status) bool { return st == Running || st == Exiting || st == Zombie || st == Dead })
+		return m.cabaClosest(s, isHashedStatus)
 	case "CabaClosestNotified":
-		return m.cabaClosest(s, func(st Status) bool { return st == Running || st == Exiting })
+		return m.cabaClosest(s, isNotifiedStatus)
 	case "PgrpInOneSession":
 		return m.pgrpInOneSession(s)
 	case "SessionLeaderLeadsPgrp":
 		return m.sessionLeaderLeadsPgrp(s)
+	case "NScabaNamesVisibleTask":
+		return m.nscabaNamesVisibleTask(s)
+	case "CabaNsMatchesParent":
+		return m.cabaNsMatchesParent(s)
+	case "CabaClosestHashedNS":
+		return m.cabaClosestNS(s, isHashedStatus)
+	case "CabaClosestNotifiedNS":
+		return m.cabaClosestNS(s, isNotifiedStatus)
 	}
 	panic("reference: unknown invariant " + name)
 }
+
+// isHashedStatus is CabaClosestHashed's reading of alive; isNotifiedStatus
+// CabaClosestNotified's (not yet past exit_notify).
+func isHashedStatus(st Status) bool {
+	return st == Running || st == Exiting || st == Zombie || st == Dead
+}
+
+func isNotifiedStatus(st Status) bool { return st == Running || st == Exiting }
 
 // Violated lists the names of the invariants that fail in s, sorted.
 func (m *Model) Violated(s *State) []string {
@@ -172,6 +188,21 @@ func (m *Model) cabaAcyclic(s *State) bool {
 // form) is the first group on the born chain of tg[p] that has a task whose
 // status satisfies alive.
 func (m *Model) cabaClosest(s *State, alive func(Status) bool) bool {
+	for p := 2; p <= m.N; p++ {
+		if !hashed(s, p) || !isLeader(s, p) {
+			continue
+		}
+		if got, want := m.closestPair(s, p, alive); got != want {
+			return false
+		}
+	}
+	return true
+}
+
+// closestPair is, for a hashed leader p, the group of its caba (got) and
+// the first group on its born chain with a task satisfying alive (want, 0
+// if none).
+func (m *Model) closestPair(s *State, p int, alive func(Status) bool) (got, want int) {
 	groupAlive := func(g int) bool {
 		for i := 1; i <= m.N; i++ {
 			if inGroup(s, i, g) && alive(s.St[i]) {
@@ -180,26 +211,17 @@ func (m *Model) cabaClosest(s *State, alive func(Status) bool) bool {
 		}
 		return false
 	}
-	for p := 1; p <= m.N; p++ {
-		if p == 1 || !hashed(s, p) || !isLeader(s, p) {
-			continue
+	want = int(s.Born[s.Tg[p]])
+	for steps := 0; want != 0 && !groupAlive(want); steps++ {
+		if steps > m.N {
+			panic("reference: cycle in the born chain")
 		}
-		want := int(s.Born[s.Tg[p]])
-		for steps := 0; want != 0 && !groupAlive(want); steps++ {
-			if steps > m.N {
-				panic("reference: cycle in the born chain")
-			}
-			want = int(s.Born[want])
-		}
-		got := 0
-		if c := int(s.Caba[p]); c != 0 {
-			got = int(s.Tg[c])
-		}
-		if got != want {
-			return false
-		}
+		want = int(s.Born[want])
 	}
-	return true
+	if c := int(s.Caba[p]); c != 0 {
+		got = int(s.Tg[c])
+	}
+	return got, want
 }
 
 // hashedLeaderGroups lists the groups whose leader is hashed (the groups with

@@ -6,7 +6,10 @@
 // A revision of the CABA patch is a Revision: one value per choice point,
 // under the project's key and value names (revision.go), every combination
 // implemented. NewModel takes a revision of the built-in table by name
-// (seed, v3, v4, fixed), NewModelRev any Revision. The package imports
+// (seed, v3, v4, fixed), NewModelRev any Revision. The optional action sets
+// of docs/model.md are switches: sessions and execve (model.go), pidns (pid
+// namespaces, pidns.go: ForkNewpid, the zap, NSpid and NScaba per reader
+// namespace, its open questions in the file's comment). The package imports
 // nothing of the project; spec/reference/differential compares it with
 // spec/linux.
 package reference
@@ -67,6 +70,15 @@ type State struct {
 	Pgid  [MaxTasks + 1]int8 // process group id (a group name)
 	Execd [MaxTasks + 1]bool // the process completed an execve (PF_FORKNOEXEC clear)
 
+	// Pid namespaces (docs/model.md "Optional: pid namespaces"; pidns.go).
+	// A namespace is named by the founding slot of its init's group; the
+	// root is 1. Pidns is per task (kept, rewritten, by a Released task);
+	// ChildReaper and Zap are per group, non-zero only for a group that
+	// founded a namespace (ChildReaper[1] = 1 whatever the action sets).
+	Pidns       [MaxTasks + 1]int8 // task_active_pid_ns: 0 for an unborn slot
+	ChildReaper [MaxTasks + 1]int8 // pid_ns->child_reaper (a thread of the group)
+	Zap         [MaxTasks + 1]int8 // the thread running zap_pid_ns_processes, 0 before
+
 	Corrupt bool // a use-after-free was detected (part of state identity)
 }
 
@@ -82,6 +94,7 @@ type Model struct {
 	IgnoreSigchld bool // IgnoreSigchld
 	Sessions      bool // Setsid, Setpgid
 	Execve        bool // Execve (a single-threaded exec)
+	Pidns         bool // ForkNewpid, ZapBegin, ZapReap (pid namespaces)
 }
 
 // Action switch names.
@@ -93,13 +106,14 @@ const (
 	ActIgnoreSigchld = "ignore-sigchld"
 	ActSessions      = "sessions"
 	ActExecve        = "execve"
+	ActPidns         = "pidns"
 )
 
 // DefaultActions is every optional action but ignore-sigchld.
 var DefaultActions = []string{ActThreads, ActCloneParent, ActExec, ActSubreaper}
 
 // AllActions is every optional action of model.md's base model: sessions and
-// execve are not part of it (as in the project's "all").
+// execve (and pidns) are not part of it (as in the project's "all").
 var AllActions = []string{ActThreads, ActCloneParent, ActExec, ActSubreaper, ActIgnoreSigchld}
 
 // NewModel builds a model for a revision of the built-in table (seed, v3,
@@ -138,6 +152,8 @@ func NewModelRev(tasks int, rev Revision, actions []string) *Model {
 			m.Sessions = true
 		case ActExecve:
 			m.Execve = true
+		case ActPidns:
+			m.Pidns = true
 		default:
 			panic("reference: unknown action switch " + a)
 		}
@@ -160,6 +176,8 @@ func (m *Model) Initial() State {
 	s.Leader[1] = 1
 	s.Sid[1] = 1
 	s.Pgid[1] = 1
+	s.Pidns[1] = 1
+	s.ChildReaper[1] = 1
 	return Canon(s)
 }
 
@@ -246,6 +264,16 @@ func released(s *State, x int) bool {
 
 // Canon returns the canonical representative of s.
 func Canon(s State) State {
+	// A Released task's namespace: the deepest alive one on its chain,
+	// computed on the state before any field is normalised (pidns.go).
+	var ns [MaxTasks + 1]int8
+	for i := 1; i <= MaxTasks; i++ {
+		ns[i] = s.Pidns[i]
+		if s.St[i] == Released {
+			ns[i] = int8(deepestAlive(&s, int(s.Pidns[i])))
+		}
+	}
+	s.Pidns = ns
 	for i := 1; i <= MaxTasks; i++ {
 		if s.St[i] != Released {
 			continue
@@ -278,6 +306,8 @@ func Canon(s State) State {
 			s.Sid[g] = 0
 			s.Pgid[g] = 0
 			s.Execd[g] = false
+			s.ChildReaper[g] = 0
+			s.Zap[g] = 0
 		}
 	}
 	return s
@@ -305,13 +335,16 @@ const (
 	KSetsid
 	KSetpgid
 	KExecve
+	KForkNewpid
+	KZapBegin
+	KZapReap
 )
 
 var kindNames = [...]string{"Fork", "ForkParent", "Clone", "SetSubreaper", "IgnoreSigchld",
 	"ExitBegin", "ExitNotify", "Reap", "Release", "ExecBegin", "ExecSwap",
-	"Setsid", "Setpgid", "Execve"}
+	"Setsid", "Setpgid", "Execve", "ForkNewpid", "ZapBegin", "ZapReap"}
 
-// Action is one action instance: Kind(T), Reap(T, Arg), SetSubreaper(T, Arg
+// Action is one action instance: Kind(T), Reap(T, Arg), ZapReap(T, Arg), SetSubreaper(T, Arg
 // == 1 for on) or Setpgid(T, Arg = the target group c, Arg2 = the pgid p).
 type Action struct {
 	Kind Kind
@@ -323,7 +356,7 @@ type Action struct {
 // Label renders the action as in examples.md, e.g. "Reap(1,2)", "SetSubreaper(2,on)".
 func (a Action) Label() string {
 	switch a.Kind {
-	case KReap:
+	case KReap, KZapReap:
 		return fmt.Sprintf("%s(%d,%d)", kindNames[a.Kind], a.T, a.Arg)
 	case KSetSubreaper:
 		return fmt.Sprintf("%s(%d,%s)", kindNames[a.Kind], a.T, onOff(a.Arg == 1))
@@ -354,13 +387,17 @@ func (m *Model) Successors(s State) []Transition {
 			continue
 		}
 		g := int(s.Tg[t])
-		// default guard: Running and no exec under way in the group
-		normal := s.St[t] == Running && s.Exec[g] == 0
+		// default guard: Running, no exec under way in the group, and
+		// not killed by a zap (pidns.go; never with pidns off)
+		killed := m.killed(&s, t)
+		normal := s.St[t] == Running && s.Exec[g] == 0 && !killed
 
 		if normal && m.freeSlot(&s) != 0 {
 			add(KFork, t, 0, m.fork(s, t))
 		}
-		if m.CloneParent && normal && g != 1 && m.freeSlot(&s) != 0 {
+		// CLONE_PARENT is refused for a namespace init's group
+		// (SIGNAL_UNKILLABLE; g == 1 is the root's)
+		if m.CloneParent && normal && int(s.Pidns[g]) != g && m.freeSlot(&s) != 0 {
 			add(KForkParent, t, 0, m.forkParent(s, t))
 		}
 		if m.Threads && normal && g != 1 && m.freeSlot(&s) != 0 {
@@ -379,14 +416,30 @@ func (m *Model) Successors(s State) []Transition {
 			add(KIgnoreSigchld, t, 0, n)
 		}
 		// ExitBegin: Running, not init, not the thread running an exec
-		// (threads killed by an exec may exit).
-		if s.St[t] == Running && g != 1 && int(s.Exec[g]) != t {
+		// (threads killed by an exec may exit) unless it is killed by a
+		// zap: then de_thread's killed: path clears the exec.
+		if s.St[t] == Running && g != 1 && (int(s.Exec[g]) != t || killed) {
 			n := s
 			n.St[t] = Exiting
+			if int(n.Exec[g]) == t {
+				n.Exec[g] = 0
+			}
 			add(KExitBegin, t, 0, n)
 		}
-		if s.St[t] == Exiting {
+		if s.St[t] == Exiting && m.canExitNotify(&s, t) {
 			add(KExitNotify, t, 0, m.exitNotify(s, t))
+		}
+		if m.Pidns && s.St[t] == Exiting {
+			if m.canZapBegin(&s, t) {
+				add(KZapBegin, t, 0, m.zapBegin(s, t))
+			}
+			for c := 1; c <= m.N; c++ {
+				if m.canZapReap(&s, t, c) {
+					n := s
+					n.St[c] = Dead
+					add(KZapReap, t, c, n)
+				}
+			}
 		}
 		if normal {
 			for c := 1; c <= m.N; c++ {
@@ -413,7 +466,7 @@ func (m *Model) Successors(s State) []Transition {
 				add(KExecBegin, t, 0, n)
 			}
 		}
-		if m.ExecOn && s.St[t] == Running && int(s.Exec[g]) == t && m.canExecSwap(&s, t) {
+		if m.ExecOn && s.St[t] == Running && int(s.Exec[g]) == t && !killed && m.canExecSwap(&s, t) {
 			add(KExecSwap, t, 0, m.execSwap(s, t))
 		}
 		// Setsid(t): EPERM when a pgrp named g exists (the caller leads,
@@ -441,6 +494,9 @@ func (m *Model) Successors(s State) []Transition {
 			n := s
 			n.Execd[g] = true
 			add(KExecve, t, 0, n)
+		}
+		if m.Pidns && normal && m.freeSlot(&s) != 0 && m.level(&s, int(s.Pidns[t]))+1 <= MaxPidNsLevel {
+			add(KForkNewpid, t, 0, m.forkNewpid(s, t))
 		}
 	}
 	return out
@@ -533,6 +589,9 @@ func (m *Model) newProcess(s *State, t, parent, hasSubFrom, caba int) {
 	s.Execd[n] = false
 	s.Caba[n] = int8(caba)
 	s.CabdOf[n] = int8(caba) // list_add_tail(&p->cabd, &p->caba->cabds)
+	s.Pidns[n] = s.Pidns[t]  // the creator's namespace, also under CLONE_PARENT
+	s.ChildReaper[n] = 0
+	s.Zap[n] = 0
 	if released(s, caba) {
 		s.Corrupt = true // a list insertion into a freed list (not reachable)
 	}
@@ -569,6 +628,7 @@ func (m *Model) clone(s State, t int) State {
 	s.Parent[n] = int8(p)
 	s.Born[n] = 0
 	s.CabdOf[n] = None
+	s.Pidns[n] = s.Pidns[t]
 	switch m.Revision.ThreadCaba {
 	case RealParent: // parent[n] = parent[t]
 		s.Caba[n] = int8(p)
@@ -604,14 +664,18 @@ func (m *Model) propagateHasSub(s *State, g int) {
 	}
 }
 
-// reaperFor is the reaper of t's children (find_new_reaper).
+// reaperFor is the reaper of t's children (find_new_reaper): the subreaper
+// walk stays at t's namespace level, and the default is the namespace's
+// child_reaper (1 in the root).
 func (m *Model) reaperFor(s *State, t int) int {
 	g := int(s.Tg[t])
 	if a := m.findAlive(s, g, t); a != 0 {
 		return a
 	}
+	nsT := int(s.Pidns[t])
+	lv := m.level(s, nsT)
 	if s.HasSub[g] {
-		for r, steps := int(s.Parent[t]), 0; r != 0; r, steps = int(s.Parent[r]), steps+1 {
+		for r, steps := int(s.Parent[t]), 0; r != 0 && m.level(s, int(s.Pidns[r])) == lv; r, steps = int(s.Parent[r]), steps+1 {
 			if !hashed(s, r) || steps > MaxTasks {
 				panic("reference: subreaper walk through an unhashed parent or a cycle")
 			}
@@ -623,7 +687,7 @@ func (m *Model) reaperFor(s *State, t int) int {
 			}
 		}
 	}
-	return 1
+	return int(s.ChildReaper[nsT])
 }
 
 // notified returns the status a notified Zombie leader gets: Dead when the
@@ -635,9 +699,17 @@ func notified(s *State, to int) Status {
 	return Zombie
 }
 
-// ExitNotify(t).
+// ExitNotify(t) (its guard: canExitNotify).
 func (m *Model) exitNotify(s State, t int) State {
 	g := int(s.Tg[t])
+	// find_child_reaper: a namespace's reaper hands the role to another
+	// alive thread of its group (without one, the guard required the zap
+	// to be over).
+	if n := int(s.Pidns[t]); n != 1 && int(s.ChildReaper[n]) == t {
+		if a := m.findAlive(&s, g, t); a != 0 {
+			s.ChildReaper[n] = int8(a)
+		}
+	}
 	kids := m.children(&s, t)
 	reaper := m.reaperFor(&s, t)
 	for _, c := range kids {
@@ -792,7 +864,7 @@ func (m *Model) release(s State, x int) State {
 			}
 		}
 		if only {
-			s.Exec[g] = 0 // de_thread returns: the exec is complete
+			s.Exec[g] = 0   // de_thread returns: the exec is complete
 			if m.Sessions { // begin_new_exec clears PF_FORKNOEXEC (docs/model.md)
 				s.Execd[g] = true
 			}
@@ -887,6 +959,12 @@ func (m *Model) Format(s State) string {
 			if m.Sessions || m.Execve {
 				fmt.Fprintf(&b, " sid=%d pgid=%d execd=%v", s.Sid[i], s.Pgid[i], s.Execd[i])
 			}
+			if m.Pidns && (s.ChildReaper[i] != 0 || s.Zap[i] != 0) {
+				fmt.Fprintf(&b, " child_reaper=%d zap=%d", s.ChildReaper[i], s.Zap[i])
+			}
+		}
+		if m.Pidns {
+			fmt.Fprintf(&b, " | pidns=%d", s.Pidns[i])
 		}
 		b.WriteByte('\n')
 	}

@@ -117,7 +117,7 @@ func Compare(tasks int, rev linux.Revision, actions linux.ActionSet) error {
 	}
 	msg := fmt.Sprintf("tasks %d %s actions %s: distinct/generated/depth %d/%d/%d, reference %d/%d/%d (its generated count includes the initial state)",
 		tasks, rev, actions, got.Distinct, got.Generated, got.Depth, ref.Distinct, ref.Generated, ref.Depth)
-	if d := diff(lm, rm, nil); d != "" {
+	if d := diff(lm, rm, nil, false); d != "" {
 		msg += "\n" + d
 	}
 	return errors.New(msg)
@@ -136,13 +136,13 @@ func CompareShortest(tasks int, rev linux.Revision, actions linux.ActionSet) err
 	if err != nil {
 		return err
 	}
-	invs := invariants.All()
+	invs, err := compared(rev, actions)
+	if err != nil {
+		return err
+	}
 	names := make([]string, len(invs))
 	for i, inv := range invs {
 		names[i] = inv.Name
-		if !slices.Contains(reference.InvariantNames, inv.Name) {
-			return fmt.Errorf("invariant %s is not implemented by the reference", inv.Name)
-		}
 	}
 	for _, inv := range reference.SanityNames {
 		if !slices.Contains(names, inv) {
@@ -259,24 +259,73 @@ func Diff(tasks int, rev linux.Revision, actions linux.ActionSet) (string, error
 	return DiffWith(tasks, rev, ref, actions)
 }
 
-// DiffWith is Diff against a reference revision given explicitly (to see
-// how two readings of a revision differ).
-func DiffWith(tasks int, rev linux.Revision, ref reference.Revision, actions linux.ActionSet) (string, error) {
-	lm, _, err := models(tasks, rev, actions)
+// DiffViews is Diff that also compares, in every pair of states, what
+// /proc shows a reader in each namespace (see procfs): which namespaces
+// are alive, which tasks are killed by a zap, and every visible task's
+// NSpid and NScaba lines. With pidns off every task is in the root and the
+// lines are the root's (the TID and NScaba of the base model).
+func DiffViews(tasks int, rev linux.Revision, actions linux.ActionSet) (string, error) {
+	ref, err := RevisionOf(rev)
 	if err != nil {
 		return "", err
 	}
-	if err := ref.Validate(); err != nil {
+	return DiffViewsWith(tasks, rev, ref, actions)
+}
+
+// DiffViewsWith is DiffViews against a reference revision given explicitly.
+func DiffViewsWith(tasks int, rev linux.Revision, ref reference.Revision, actions linux.ActionSet) (string, error) {
+	lm, rm, invs, err := diffModels(tasks, rev, ref, actions)
+	if err != nil {
 		return "", err
 	}
-	rm := reference.NewModelRev(tasks, ref, Actions(actions))
+	return diff(lm, rm, invs, true), nil
+}
+
+// DiffWith is Diff against a reference revision given explicitly (to see
+// how two readings of a revision differ).
+func DiffWith(tasks int, rev linux.Revision, ref reference.Revision, actions linux.ActionSet) (string, error) {
+	lm, rm, invs, err := diffModels(tasks, rev, ref, actions)
+	if err != nil {
+		return "", err
+	}
+	return diff(lm, rm, invs, false), nil
+}
+
+func diffModels(tasks int, rev linux.Revision, ref reference.Revision, actions linux.ActionSet) (*linux.Model, *reference.Model, []invariants.Invariant, error) {
+	lm, _, err := models(tasks, rev, actions)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := ref.Validate(); err != nil {
+		return nil, nil, nil, err
+	}
+	invs, err := compared(rev, actions)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return lm, reference.NewModelRev(tasks, ref, Actions(actions)), invs, nil
+}
+
+// compared lists the invariants both implementations are compared on:
+// invariants.All(), and with the pidns set on the pid namespace invariants
+// of docs/model.md (group derived: they read the procfs views) that the
+// library has (reference.PidnsInvariantNames). Each must be implemented by
+// the reference.
+func compared(rev linux.Revision, actions linux.ActionSet) ([]invariants.Invariant, error) {
 	invs := invariants.All()
-	for _, inv := range invs {
-		if !slices.Contains(reference.InvariantNames, inv.Name) {
-			return "", fmt.Errorf("invariant %s is not implemented by the reference", inv.Name)
+	if actions&linux.Pidns != 0 {
+		for _, name := range reference.PidnsInvariantNames {
+			if inv, ok := invariants.ByName(name, rev); ok {
+				invs = append(invs, inv)
+			}
 		}
 	}
-	return diff(lm, rm, invs), nil
+	for _, inv := range invs {
+		if !slices.Contains(reference.InvariantNames, inv.Name) && !slices.Contains(reference.PidnsInvariantNames, inv.Name) {
+			return nil, fmt.Errorf("invariant %s is not implemented by the reference", inv.Name)
+		}
+	}
+	return invs, nil
 }
 
 type pair struct {
@@ -286,7 +335,7 @@ type pair struct {
 	label  string
 }
 
-func diff(lm *linux.Model, rm *reference.Model, invs []invariants.Invariant) string {
+func diff(lm *linux.Model, rm *reference.Model, invs []invariants.Invariant, views bool) string {
 	var checker *invariants.Checker
 	if len(invs) > 0 {
 		checker = invariants.NewChecker(rm.N, invs)
@@ -322,6 +371,11 @@ func diff(lm *linux.Model, rm *reference.Model, invs []invariants.Invariant) str
 					return fmt.Sprintf("after %s: %s violated in the model: %v, in the reference: %v; reference state:\n%s",
 						trace(head), inv.Name, mask&(1<<bit) != 0, !rm.Holds(&rs, inv.Name), rm.Format(rs))
 				}
+			}
+		}
+		if views {
+			if d := procfs(lm, rm, []byte(n.lin), &rs); d != "" {
+				return fmt.Sprintf("after %s: %s; reference state:\n%s", trace(head), d, rm.Format(rs))
 			}
 		}
 		lsucc := map[string]string{}
@@ -378,4 +432,60 @@ func diff(lm *linux.Model, rm *reference.Model, invs []invariants.Invariant) str
 		}
 	}
 	return ""
+}
+
+// procfs compares what a reader in every namespace sees of one state (the
+// same state in both implementations, reached by the same trace): which
+// namespaces are alive, which tasks are killed by a zap, and for every
+// alive namespace r and every hashed task u with a pid in r, u's NSpid and
+// NScaba lines (and whether the NScaba read is the use-after-free), as
+// spec/linux's procfs views (linux.NSpid, linux.Revision.NScabaIn, the
+// state's NsAlive and Killed) and the reference's print them.
+func procfs(lm *linux.Model, rm *reference.Model, lin []byte, rs *reference.State) string {
+	ls := lm.Initial() // a state.State, decoded in place
+	ls.Decode(lin, rm.N)
+	rev := lm.Options().Revision
+	alive := rm.AliveNamespaces(rs)
+	for r := 1; r <= rm.N; r++ {
+		rAlive := slices.Contains(alive, r)
+		if la := ls.NsAlive(uint8(r)); la != rAlive {
+			return fmt.Sprintf("namespace %d alive: model %v, reference %v", r, la, rAlive)
+		}
+		if rs.St[r] != reference.Unborn && rs.St[r] != reference.Released {
+			if lk, rk := ls.Killed(uint8(r)), rm.Killed(rs, r); lk != rk {
+				return fmt.Sprintf("task %d killed: model %v, reference %v", r, lk, rk)
+			}
+		}
+		for u := 1; u <= rm.N; u++ {
+			if rs.St[u] == reference.Unborn || rs.St[u] == reference.Released {
+				continue
+			}
+			lpid, lvis := linux.NSpid(&ls, uint8(u), uint8(r))
+			rpid, rvis := rm.NSpid(rs, u, r)
+			if lvis != rvis {
+				return fmt.Sprintf("task %d has a pid in namespace %d: model %v, reference %v", u, r, lvis, rvis)
+			}
+			if !lvis || !rAlive {
+				continue
+			}
+			if got := ints(lpid.Numbers()); !slices.Equal(got, rpid) {
+				return fmt.Sprintf("NSpid of %d read in namespace %d: model %v, reference %v", u, r, got, rpid)
+			}
+			lline, lfreed := rev.NScabaIn(&ls, uint8(u), uint8(r))
+			rline, rfreed := rm.NScabaIn(rs, u, r)
+			if lfreed != rfreed || (!rfreed && !slices.Equal(ints(lline.Numbers()), rline)) {
+				return fmt.Sprintf("NScaba of %d read in namespace %d: model %v (freed %v), reference %v (freed %v)",
+					u, r, ints(lline.Numbers()), lfreed, rline, rfreed)
+			}
+		}
+	}
+	return ""
+}
+
+func ints(b []uint8) []int {
+	out := make([]int, len(b))
+	for i, v := range b {
+		out[i] = int(v)
+	}
+	return out
 }

@@ -279,3 +279,134 @@ func TestEveryCombinationSessions(t *testing.T) {
 		})
 	}
 }
+
+// pidnsSets are the action sets with pid namespaces (docs/model.md
+// "Optional: pid namespaces") the two implementations are compared on.
+var pidnsSets = []string{"pidns", "default,pidns", "clone-parent,subreaper,pidns"}
+
+// pidnsRevisions are the built-in revisions and the two mixes.
+func pidnsRevisions(t *testing.T) []linux.Revision {
+	var revs []linux.Revision
+	for _, name := range reference.BuiltinNames() {
+		rev, err := linux.ParseRevision(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		revs = append(revs, rev)
+	}
+	return append(revs, mixForgetAtExit, mixChainAtRelease)
+}
+
+// comparePidns runs every comparison of one bound: counts (distinct,
+// generated, depth), shortest violations of invariants.All() and of the
+// pid namespace invariants (replayed in both directions), and the
+// transition systems state by state with every invariant's verdict.
+func comparePidns(t *testing.T, tasks int, rev linux.Revision, set linux.ActionSet) {
+	t.Helper()
+	if err := differential.Compare(tasks, rev, set); err != nil {
+		t.Error(err)
+	}
+	if err := differential.CompareShortest(tasks, rev, set); err != nil {
+		t.Error(err)
+	}
+	d, err := differential.Diff(tasks, rev, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d != "" {
+		t.Error(d)
+	}
+}
+
+// The pid namespace sets at 3 tasks for every built-in revision and the
+// two mixes, and pidns alone at 4 tasks (5,000 states); default,pidns at 4
+// tasks (230,000 states, about two minutes for the four revisions) with
+// CABACHECK_LONG=1.
+func TestComparePidns(t *testing.T) {
+	long := os.Getenv("CABACHECK_LONG") == "1"
+	type bound struct {
+		tasks int
+		set   string
+	}
+	var bounds []bound
+	for _, names := range pidnsSets {
+		bounds = append(bounds, bound{3, names})
+	}
+	bounds = append(bounds, bound{4, "pidns"})
+	if long {
+		bounds = append(bounds, bound{4, "default,pidns"})
+	}
+	for _, rev := range pidnsRevisions(t) {
+		for _, b := range bounds {
+			if b.tasks == 4 && (rev == mixForgetAtExit || rev == mixChainAtRelease) {
+				continue
+			}
+			set, err := linux.ParseActions(b.set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Run(fmt.Sprintf("%s/%d/%s", rev, b.tasks, b.set), func(t *testing.T) {
+				t.Parallel()
+				comparePidns(t, b.tasks, rev, set)
+			})
+		}
+	}
+}
+
+// What /proc shows readers in every namespace, state by state at 3 tasks
+// (NSpid and NScaba of every visible task read in every alive namespace,
+// the alive namespaces, the killed tasks), for the pid namespace sets and
+// the default one (every task in the root: the base model's TID and
+// NScaba); at 4 tasks with CABACHECK_LONG=1 (pidns, default,pidns).
+func TestDiffPidnsViews(t *testing.T) {
+	type bound struct {
+		tasks int
+		set   string
+	}
+	bounds := []bound{{3, "default"}}
+	for _, names := range pidnsSets {
+		bounds = append(bounds, bound{3, names})
+	}
+	if os.Getenv("CABACHECK_LONG") == "1" {
+		bounds = append(bounds, bound{4, "pidns"}, bound{4, "default,pidns"})
+	}
+	for _, rev := range pidnsRevisions(t) {
+		for _, b := range bounds {
+			set, err := linux.ParseActions(b.set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Run(fmt.Sprintf("%s/%d/%s", rev, b.tasks, b.set), func(t *testing.T) {
+				t.Parallel()
+				d, err := differential.DiffViews(b.tasks, rev, set)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d != "" {
+					t.Error(d)
+				}
+			})
+		}
+	}
+}
+
+// DiffViews finds a disagreement in what /proc prints when there is one:
+// the registry's v3 (NScaba prints the caba's TID) against the reference's
+// v3 read with PIDTYPE_TGID: process 4 forked by thread 3 of process 2 has
+// caba 3, printed 3 (TID) or 2 (TGID) from the root.
+func TestDiffViewsFindsDisagreement(t *testing.T) {
+	tgid, _ := reference.Builtin("v3")
+	tgid.NScaba = reference.TGID
+	set, err := linux.ParseActions("threads,pidns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := differential.DiffViewsWith(4, linux.V3, tgid, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(d, "NScaba of 4") || !strings.Contains(d, "Clone(2)") {
+		t.Errorf("v3 against its tgid reading: %q, want an NScaba disagreement for 4 after a Clone(2)", d)
+	}
+	t.Log(d)
+}

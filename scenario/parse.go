@@ -335,23 +335,9 @@ func actionTasks(a spec.Action) []int {
 }
 
 // actionNeeds is the optional action set a's kind belongs to (0: always
-// on). A step outside the config's actions can never be enabled; disabled
-// may still say so.
-func actionNeeds(a spec.Action) linux.ActionSet {
-	switch a.Kind() {
-	case linux.KForkParent:
-		return linux.CloneParent
-	case linux.KClone:
-		return linux.Threads
-	case linux.KSetSubreaper:
-		return linux.Subreaper
-	case linux.KIgnoreSigchld:
-		return linux.IgnoreSigchld
-	case linux.KExecBegin, linux.KExecSwap:
-		return linux.Exec
-	}
-	return 0
-}
+// on), from the model's action table. A step outside the config's actions
+// can never be enabled; disabled may still say so.
+func actionNeeds(a spec.Action) linux.ActionSet { return linux.KindSet(a.Kind()) }
 
 // parseTask parses a task number of caba, parent or status.
 func parseTask(s string) (int, error) {

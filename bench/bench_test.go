@@ -5,6 +5,7 @@ import (
 
 	"cabacheck/explorer"
 	"cabacheck/explorer/badgerstore"
+	"cabacheck/invariants"
 	"cabacheck/spec"
 	"cabacheck/spec/linux"
 	"cabacheck/spec/toy"
@@ -98,6 +99,30 @@ func BenchmarkFingerprint(b *testing.B) {
 		b.Log(x)
 	}
 }
+
+// benchCheck evaluates the invariants of group on reachable states, as the
+// explorer's level check does once per distinct state; it must not
+// allocate (issue 15).
+func benchCheck(b *testing.B, group string) {
+	states := sample(b, linuxModel(), 4096)
+	invs, err := invariants.Select(group, linux.V4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ch := invariants.NewChecker(5, invs)
+	var x uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		x |= ch.Check(states[i%len(states)])
+	}
+	if x != 0 {
+		b.Logf("violations %#x", x)
+	}
+}
+
+func BenchmarkCheckSanity(b *testing.B) { benchCheck(b, "sanity") }
+func BenchmarkCheckAll(b *testing.B)    { benchCheck(b, "all") }
 
 // BenchmarkFPSetInsert inserts fresh fingerprints into a set of 4M.
 func BenchmarkFPSetInsert(b *testing.B) {

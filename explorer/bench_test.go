@@ -13,6 +13,7 @@ import (
 
 // benchRun runs whole searches and reports distinct states per second.
 func benchRun(b *testing.B, m spec.Model, cfg explorer.Config) {
+	b.ReportAllocs()
 	var distinct uint64
 	cpu0 := cpuTime()
 	for b.Loop() {
@@ -50,6 +51,16 @@ func BenchmarkRunToy8Workers2(b *testing.B) {
 // The main job's model with its invariants: v4, 5 tasks, every invariant.
 func BenchmarkRunLinuxV4Tasks5(b *testing.B) {
 	benchRun(b, model(b, 5, linux.V4), explorer.Config{Workers: 2, Checker: checker(b, 5, "all"), Continue: true})
+}
+
+// The Linux model as `check --tasks 5 --revision v3 --invariants sanity`
+// runs it, with one and two workers: the pair issue 15 compares.
+func BenchmarkRunLinuxV3Tasks5SanityWorkers1(b *testing.B) {
+	benchRun(b, model(b, 5, linux.V3), explorer.Config{Workers: 1, Checker: checker(b, 5, "sanity")})
+}
+
+func BenchmarkRunLinuxV3Tasks5SanityWorkers2(b *testing.B) {
+	benchRun(b, model(b, 5, linux.V3), explorer.Config{Workers: 2, Checker: checker(b, 5, "sanity")})
 }
 
 // With coverage on (Config.Coverage), to set against the runs above: off,

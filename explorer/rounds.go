@@ -16,6 +16,15 @@ import (
 
 const outDegreeBuckets = 64
 
+// routeBits is log2 of the number of buckets a worker sorts its successors
+// into for the insert phase (when the store's shard count is a power of two
+// of at least that many): a bucket is a contiguous range of the store's
+// shards, so buckets owned by different workers never share a shard. 64
+// buckets keep every bucket's slice headers and tails in L1 while the
+// successors are generated; the earlier one bucket per shard (1024) spread
+// each successor's two appends over 2048 streams (issue 15).
+const routeBits = 6
+
 // maxRoundCandidates bounds the successors one worker buffers before the
 // insert phase runs: a level is processed in rounds of frontier states.
 const maxRoundCandidates = 1 << 21
@@ -25,7 +34,8 @@ type worker struct {
 	records []Record // successors in generation order: (parent, action)
 	states  []byte   // their encodings, StateSize each
 	isNew   []bool
-	// per shard, the fingerprints of successors and their positions in records
+	// per bucket (see routing), the fingerprints of successors and their
+	// positions in records
 	shardFPs [][]uint64
 	shardIdx [][]uint32
 
@@ -61,12 +71,7 @@ func (r *run) generate(r0, r1 int) {
 	workers, frontier, base, size, mon, ctx := r.workers, r.frontier, r.base, r.size, r.mon, r.ctx
 	nw := len(workers)
 	store := r.store
-	// Visited shards by the fingerprint's top bits: with a power-of-two
-	// shard count the shard is a shift away.
-	shift := uint(64)
-	if n := store.Shards(); n&(n-1) == 0 {
-		shift = uint(64 - bits.TrailingZeros(uint(n)))
-	}
+	shift := r.route.shift
 	chunk := (r1 - r0 + nw - 1) / nw
 	var wg sync.WaitGroup
 	for wi, w := range workers {
@@ -88,7 +93,7 @@ func (r *run) generate(r0, r1 int) {
 					return
 				}
 				fp := spec.Fingerprint(next)
-				var sh int
+				var sh int // the bucket
 				if shift < 64 {
 					sh = int(fp >> shift)
 				} else {
@@ -139,9 +144,27 @@ func sameState(a, b []byte) bool {
 	return true
 }
 
-// insert runs the insert phase: worker wi owns the shards congruent to wi,
-// and inserts each shard's successors worker by worker, in generation order,
-// so a state's first insertion is its smallest (parent, action) pair.
+// routing maps a fingerprint to the bucket it is buffered in for the insert
+// phase: its top bits (fp >> shift) when the store's shard count is a power
+// of two, else its shard (shift 64).
+type routing struct {
+	buckets int
+	shift   uint
+}
+
+func routingFor(store Store) routing {
+	n := store.Shards()
+	if n&(n-1) != 0 {
+		return routing{buckets: n, shift: 64}
+	}
+	b := min(routeBits, bits.TrailingZeros(uint(n)))
+	return routing{buckets: 1 << b, shift: uint(64 - b)}
+}
+
+// insert runs the insert phase: worker wi owns the buckets congruent to wi,
+// and inserts each bucket's successors worker by worker, in generation
+// order. A shard lies in one bucket, so a state's first insertion is its
+// smallest (parent, action) pair, and no two workers insert into one shard.
 func insert(workers []*worker, store Store) {
 	nw := len(workers)
 	for _, w := range workers {
@@ -156,7 +179,7 @@ func insert(workers []*worker, store Store) {
 		go func(wi int) {
 			defer wg.Done()
 			n := make([]int, nw)
-			for sh := wi; sh < store.Shards(); sh += nw {
+			for sh := wi; sh < len(workers[0].shardFPs); sh += nw {
 				for wj, w := range workers {
 					idx := w.shardIdx[sh]
 					for k, fp := range w.shardFPs[sh] {

@@ -85,6 +85,7 @@ type run struct {
 	mon          *monitor
 	disk         *diskWatch // nil unless the store is on disk
 	workers      []*worker
+	route        routing // successors' buckets for the insert phase
 
 	// The last committed level: its number, the index of its first state
 	// and its states.
@@ -196,10 +197,11 @@ func (r *run) commitInitial() error {
 }
 
 func (r *run) startWorkers() {
-	shards := r.store.Shards()
+	r.route = routingFor(r.store)
+	nb := r.route.buckets
 	r.workers = make([]*worker, r.nw)
 	for i := range r.workers {
-		r.workers[i] = &worker{gen: r.model.NewGenerator(), shardFPs: make([][]uint64, shards), shardIdx: make([][]uint32, shards)}
+		r.workers[i] = &worker{gen: r.model.NewGenerator(), shardFPs: make([][]uint64, nb), shardIdx: make([][]uint32, nb)}
 		if r.cfg.Coverage {
 			r.workers[i].cov = new(workerCoverage)
 		}

@@ -312,7 +312,9 @@ func noDanglingCaba(s *state.State, why *[]string) bool {
 	for i := uint8(1); i <= s.N; i++ {
 		if c := s.Caba[i]; s.Hashed(i) && c != 0 && !s.Hashed(c) {
 			ok = false
-			fail(why, "task %d (%s): caba %d is %s (freed task_struct)", i, s.St[i], c, s.St[c])
+			if why != nil { // formatting boxes its arguments: only when asked
+				fail(why, "task %d (%s): caba %d is %s (freed task_struct)", i, s.St[i], c, s.St[c])
+			}
 		}
 	}
 	return ok
@@ -331,6 +333,9 @@ func cabdListMatchesCaba(s *state.State, why *[]string) bool {
 	for p := uint8(1); p <= s.N; p++ {
 		if s.Hashed(p) && s.IsLeader(p) && s.CabdOf[p] != s.Caba[p] {
 			ok = false
+			if why == nil {
+				continue // the search only needs the verdict: nothing to format (or allocate)
+			}
 			on := "no list"
 			if s.CabdOf[p] != state.None {
 				on = fmt.Sprintf("the cabds of %d", s.CabdOf[p])
@@ -350,7 +355,9 @@ func threadsAgreeOnCaba(s *state.State, why *[]string) bool {
 		l := s.Leader[s.Tg[i]]
 		if s.Caba[i] != s.Caba[l] {
 			ok = false
-			fail(why, "task %d (thread of %d): caba %d, its leader %d has caba %d", i, s.Tg[i], s.Caba[i], l, s.Caba[l])
+			if why != nil { // formatting boxes its arguments: only when asked
+				fail(why, "task %d (thread of %d): caba %d, its leader %d has caba %d", i, s.Tg[i], s.Caba[i], l, s.Caba[l])
+			}
 		}
 	}
 	return ok
@@ -397,7 +404,9 @@ func cabaClosest(s *state.State, why *[]string, alive func(uint8) bool, what str
 		got := s.Tg[s.Caba[p]]
 		if got != want {
 			ok = false
-			fail(why, "leader %d (process %d): caba %d is in process %d, but the closest born ancestor %s is process %d", p, s.Tg[p], s.Caba[p], got, what, want)
+			if why != nil { // formatting boxes its arguments: only when asked
+				fail(why, "leader %d (process %d): caba %d is in process %d, but the closest born ancestor %s is process %d", p, s.Tg[p], s.Caba[p], got, what, want)
+			}
 		}
 	}
 	return ok

@@ -63,6 +63,9 @@ type StepStats struct {
 	// Ops counts the compared steps by op name; Blind the ones that observe
 	// nothing, by op name.
 	Ops, Blind map[string]int
+	// Zaps: steps whose exit of a namespace init killed other tasks
+	// (zap_pid_ns_processes), and ZapKilled the tasks they killed.
+	Zaps, ZapKilled int
 }
 
 // Add counts the compared steps of a walk.
@@ -84,6 +87,10 @@ func (st *StepStats) Add(r *WalkResult) {
 		}
 		if s.ChangedBase {
 			st.ObservingBase++
+		}
+		if s.ZapKilled > 0 {
+			st.Zaps++
+			st.ZapKilled += s.ZapKilled
 		}
 		if s.Refused {
 			st.Refused++

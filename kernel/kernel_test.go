@@ -401,7 +401,7 @@ func TestScenarioFilesOnHost(t *testing.T) {
 	if len(files) == 0 {
 		t.Skip("no scenario files")
 	}
-	m, _ := HostModel(8, sessionActs) // every action set: some files use sessions
+	m, _ := HostModel(8, sessionActs|linux.Pidns) // every action set: some files use sessions, some pid namespaces
 	var ws []Walk
 	for _, f := range files {
 		w, err := LoadWalk(m, f)
@@ -415,7 +415,7 @@ func TestScenarioFilesOnHost(t *testing.T) {
 	if CanRunHost() != nil {
 		t.Skip("host kernel: ", CanRunHost())
 	}
-	res, err := RunHost(HostConfig{Tasks: 8, Actions: sessionActs, Extra: ws, Timeout: time.Minute})
+	res, err := RunHost(HostConfig{Tasks: 8, Actions: sessionActs | linux.Pidns, Extra: ws, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,14 +21,24 @@ const (
 	FExecd         // leaders: 1 if PF_FORKNOEXEC is clear (stat field 9), else 0
 	FIgn           // 1 if SIGCHLD is ignored (SigIgn), else 0
 	FSub           // alive tasks: prctl(PR_GET_CHILD_SUBREAPER) in the actor
+	// The pidns fields (printed by the harness only in a PIDNS walk, and by
+	// Snapshot.String only when some task has one): see nsfields.go.
+	FNSpid    // hashed tasks: NSpid read from the walk's namespace (the model's root), levels joined by ':'
+	FNSpidIn  // hashed tasks: NSpid read through a proc mount of each namespace on the task's chain, root first: "k_n:n/k_n"
+	FNScabaIn // hashed tasks (caba compared): NScaba read through the same proc mounts, "k_n:n/k_"
 	NFields
 )
+
+// NPidnsFields is the number of fields before the pidns ones: a snapshot of
+// a walk without pidns has exactly these.
+const NPidnsFields = FNSpid
 
 // NBaseFields is the number of fields the harness observed before sessions,
 // flags and execd were added (state, tgid, ppid, real_parent, caba).
 const NBaseFields = FSid
 
-var fieldNames = [NFields]string{"state", "tgid", "ppid", "real_parent", "caba", "sid", "pgid", "execd", "sigchld_ignored", "subreaper"}
+var fieldNames = [NFields]string{"state", "tgid", "ppid", "real_parent", "caba", "sid", "pgid", "execd", "sigchld_ignored", "subreaper",
+	"nspid", "nspid_inside", "nscaba_inside"}
 
 // Any matches every observed value.
 const Any = "*"
@@ -36,25 +46,39 @@ const Any = "*"
 // Snapshot is the harness's view of every slot (index 0 is slot 1).
 type Snapshot [][NFields]string
 
-// ParseSnapshot parses "R.1.c.c.-.1.1.0.0.0 R.2.1.1.-.1.1.0.0.0 ...".
+// ParseSnapshot parses "R.1.c.c.-.1.1.0.0.0 R.2.1.1.-.1.1.0.0.0 ..." (the
+// pidns fields, when absent, are "-").
 func ParseSnapshot(s string) (Snapshot, error) {
 	var out Snapshot
 	for _, t := range strings.Fields(s) {
 		f := strings.Split(t, ".")
-		if len(f) != NFields {
-			return nil, fmt.Errorf("snapshot task %q: want %d fields", t, NFields)
+		if len(f) != NFields && len(f) != NPidnsFields {
+			return nil, fmt.Errorf("snapshot task %q: want %d or %d fields", t, NPidnsFields, NFields)
 		}
 		var x [NFields]string
+		for k := len(f); k < NFields; k++ {
+			x[k] = "-"
+		}
 		copy(x[:], f)
 		out = append(out, x)
 	}
 	return out, nil
 }
 
+// String renders the snapshot as the harness prints it: the pidns fields
+// only when some task has one.
 func (s Snapshot) String() string {
+	n := NPidnsFields
+	for _, t := range s {
+		for k := NPidnsFields; k < NFields; k++ {
+			if t[k] != "-" {
+				n = NFields
+			}
+		}
+	}
 	var b []string
 	for _, t := range s {
-		b = append(b, strings.Join(t[:], "."))
+		b = append(b, strings.Join(t[:n], "."))
 	}
 	return strings.Join(b, " ")
 }
@@ -133,6 +157,9 @@ func Predict(s *state.State, caba CabaView, acts linux.ActionSet) Snapshot {
 		f[FIgn] = flag(s.Ign[g])
 		if s.St[i] == state.Running || s.St[i] == state.Exiting {
 			f[FSub] = flag(s.Sub[g])
+		}
+		if acts&linux.Pidns != 0 {
+			predictPidns(s, i, caba, f)
 		}
 		if caba != CabaNone {
 			c := s.Caba[i]

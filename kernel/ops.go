@@ -40,15 +40,16 @@ const (
 	OpSetsid                       // setsid() by T
 	OpSetpgid                      // setpgid(C, P) by T (C, P: group names)
 	OpExecve                       // execve by T, the only task of its process
+	OpForkNewpid                   // clone(CLONE_NEWPID) by T (pidns)
 )
 
 var opNames = [...]string{OpFork: "Fork", OpForkParent: "ForkParent", OpClone: "Clone", OpSubreaper: "SetSubreaper",
 	OpIgnChld: "IgnoreSigchld", OpExit: "Exit", OpExitGroup: "ExitGroup", OpWait: "Wait", OpExec: "Exec", OpRead: "Read",
-	OpSetsid: "Setsid", OpSetpgid: "Setpgid", OpExecve: "Execve"}
+	OpSetsid: "Setsid", OpSetpgid: "Setpgid", OpExecve: "Execve", OpForkNewpid: "ForkNewpid"}
 
 var harnessNames = [...]string{OpFork: "fork", OpForkParent: "forkparent", OpClone: "clone", OpSubreaper: "subreaper",
 	OpIgnChld: "ignchld", OpExit: "exit", OpExitGroup: "exitgroup", OpWait: "wait", OpExec: "exec", OpRead: "read",
-	OpSetsid: "setsid", OpSetpgid: "setpgid", OpExecve: "exec"}
+	OpSetsid: "setsid", OpSetpgid: "setpgid", OpExecve: "exec", OpForkNewpid: "forknewpid"}
 
 // Op is one syscall-level step.
 type Op struct {
@@ -307,6 +308,8 @@ func firstAction(s *state.State, op Op) (spec.Action, bool) {
 		return linux.Act(linux.KSetpgid, t, linux.Pair(op.C, op.P)), true
 	case OpExecve:
 		return linux.Act(linux.KExecve, t, 0), true
+	case OpForkNewpid:
+		return linux.Act(linux.KForkNewpid, t, 0), true
 	}
 	return 0, false
 }
@@ -329,9 +332,17 @@ func killSet(s *state.State, op Op) uint32 {
 
 // settle explores every order of the internal actions (exits of the killed
 // threads, exit_notify, release_task, the exec swap) and returns the states
-// where none is left.
+// where none is left. With pidns, the exit of a namespace init runs
+// zap_pid_ns_processes inside the same syscall: ZapBegin, the exit of every
+// task it kills (State.Killed: they are blocked in the harness's pipe read,
+// which SIGKILL interrupts, so the kernel completes their exits without user
+// space), the zap's reaping (ZapReap) and the init's own exit_notify once
+// the namespace is empty. The windows the model opens there (other tasks
+// acting while the zap waits) are inside the kernel: the harness cannot
+// stop it halfway, so a step only sees the settled end.
 func settle(m *linux.Model, s0 state.State, op Op, kill uint32) ([]state.State, error) {
 	var term []state.State
+	zaps := m.Options().Actions&linux.Pidns != 0
 	seen := map[state.State]bool{s0: true}
 	queue := []state.State{s0}
 	var d state.State
@@ -351,7 +362,7 @@ func settle(m *linux.Model, s0 state.State, op Op, kill uint32) ([]state.State, 
 		for u := uint8(1); u <= s.N; u++ {
 			switch s.St[u] {
 			case state.Running:
-				if kill&(1<<u) != 0 {
+				if kill&(1<<u) != 0 || s.Killed(u) {
 					try(linux.Act(linux.KExitBegin, u, 0))
 				}
 				if op.Kind == OpExec && u == op.T {
@@ -359,6 +370,14 @@ func settle(m *linux.Model, s0 state.State, op Op, kill uint32) ([]state.State, 
 				}
 			case state.Exiting:
 				try(linux.Act(linux.KExitNotify, u, 0))
+				if zaps {
+					try(linux.Act(linux.KZapBegin, u, 0))
+					for c := uint8(1); c <= s.N; c++ {
+						if s.St[c] == state.Zombie {
+							try(linux.Act(linux.KZapReap, u, c))
+						}
+					}
+				}
 			case state.Dead:
 				try(linux.Act(linux.KRelease, u, 0))
 			}
@@ -383,7 +402,7 @@ func settle(m *linux.Model, s0 state.State, op Op, kill uint32) ([]state.State, 
 // NewSlot is the slot a creating op gives its new task in s, or 0.
 func NewSlot(s *state.State, op Op) uint8 {
 	switch op.Kind {
-	case OpFork, OpForkParent, OpClone:
+	case OpFork, OpForkParent, OpClone, OpForkNewpid:
 		if n := s.NextFree(); n != state.None {
 			return n
 		}
@@ -436,6 +455,9 @@ func EnabledOps(m *linux.Model, s *state.State) []Op {
 		}
 		if acts&linux.Execve != 0 {
 			cand = append(cand, Op{Kind: OpExecve, T: t})
+		}
+		if acts&linux.Pidns != 0 {
+			cand = append(cand, Op{Kind: OpForkNewpid, T: t})
 		}
 		for _, o := range cand {
 			a, ok := firstAction(s, o)

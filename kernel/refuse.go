@@ -19,7 +19,9 @@ import (
 //     caller's (alive, or a zombie leader whose threads still run:
 //     delay_group_leader), else ECHILD (a thread's TID, a process that is
 //     no child, a task that is gone);
-//   - clone(CLONE_PARENT) by init's process: EINVAL (SIGNAL_UNKILLABLE);
+//   - clone(CLONE_PARENT) by init's process, or (pidns) by the process of a
+//     namespace init: EINVAL (SIGNAL_UNKILLABLE, set for every child_reaper's
+//     group by copy_process under CLONE_NEWPID);
 //   - what changes nothing in the model, performed to see that it changes
 //     nothing in the kernel either: a second execve of a process that has
 //     exec'd (execd stays set), PR_SET_CHILD_SUBREAPER to the value the
@@ -29,6 +31,12 @@ import (
 // Calls the model leaves out by modelling choice, where the kernel would
 // succeed and change something (threads, exec or exit of init), are not
 // refusals and are not performed.
+//
+// A fork into a namespace being zapped (alloc_pid: ENOMEM once
+// disable_pid_allocation ran) is no refusal a walk can make: in the model it
+// is exactly a fork by a killed task, and the kernel runs the whole zap
+// inside the namespace init's exit syscall, so every settled state has no
+// killed task left (and only tasks of a namespace create tasks in it).
 
 // RetAnyError is an expected return that matches any error: the model
 // refuses a call for which the kernel's rules, as Refusal reads them, name no
@@ -96,7 +104,7 @@ func Refusal(m *linux.Model, s *state.State, op Op) (string, bool) {
 		}
 		return "ECHILD", true
 	case OpForkParent:
-		if acts&linux.CloneParent == 0 || g != 1 || s.NextFree() == state.None {
+		if acts&linux.CloneParent == 0 || s.Pidns[g] != g || s.NextFree() == state.None {
 			return "", false
 		}
 		return "EINVAL", true

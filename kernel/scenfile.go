@@ -239,6 +239,12 @@ func unsettledWhy(s *state.State) string {
 		if s.Tg[i] == i && s.St[i] != state.Unborn && s.Exec[i] != state.None {
 			why = append(why, fmt.Sprintf("exec by %d under way in process %d", s.Exec[i], i))
 		}
+		if s.Pidns[i] == i && i != 1 && s.PidnsZap[i] != 0 {
+			why = append(why, fmt.Sprintf("zap_pid_ns_processes of namespace %d under way", i))
+		}
+		if s.St[i] == state.Running && s.Killed(i) {
+			why = append(why, fmt.Sprintf("task %d killed by the zap", i))
+		}
 	}
 	return strings.Join(why, ", ")
 }
@@ -265,6 +271,8 @@ func opOfAction(s *state.State, a spec.Action) (Op, bool) {
 		return Op{Kind: OpSetpgid, T: t, C: a.B() >> 4, P: a.B() & 15}, true
 	case linux.KExecve:
 		return Op{Kind: OpExecve, T: t}, true
+	case linux.KForkNewpid:
+		return Op{Kind: OpForkNewpid, T: t}, true
 	}
 	return Op{}, false
 }

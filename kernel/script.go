@@ -29,7 +29,7 @@ type ScriptOptions struct {
 func harnessLine(k int, s *state.State, op Op) (string, error) {
 	name := harnessNames[op.Kind]
 	switch op.Kind {
-	case OpFork, OpForkParent, OpClone:
+	case OpFork, OpForkParent, OpClone, OpForkNewpid:
 		n := NewSlot(s, op)
 		if n == 0 {
 			return "", fmt.Errorf("%s: no free slot", op)
@@ -108,7 +108,11 @@ func WriteScript(w io.Writer, m *linux.Model, walks []Walk, so ScriptOptions) er
 		fmt.Fprintln(bw, "STOPONTIMEOUT")
 	}
 	for _, wk := range walks {
-		fmt.Fprintf(bw, "WALK %s %d\n", wk.Name, m.Options().Tasks)
+		if m.Options().Actions&linux.Pidns != 0 {
+			fmt.Fprintf(bw, "WALK %s %d PIDNS\n", wk.Name, m.Options().Tasks)
+		} else {
+			fmt.Fprintf(bw, "WALK %s %d\n", wk.Name, m.Options().Tasks)
+		}
 		cands := []state.State{m.Initial()}
 		for k, op := range wk.Ops {
 			line, err := harnessLine(k+1, &cands[0], op)
@@ -119,6 +123,9 @@ func WriteScript(w io.Writer, m *linux.Model, walks []Walk, so ScriptOptions) er
 			next, err := Expand(m, cands, op)
 			if err != nil {
 				return fmt.Errorf("walk %s step %d: %w", wk.Name, k+1, err)
+			}
+			if zapHangs(&cands[0], &next[0]) {
+				return fmt.Errorf("walk %s step %d (%s): not run: the kernel's zap_pid_ns_processes would wait on a pid of the namespace kept as a process group or session id, where the model lets the exit complete (kernel/README.md, pid namespaces)", wk.Name, k+1, op)
 			}
 			cands = next
 			fmt.Fprintln(bw, line)
@@ -291,6 +298,9 @@ type StepResult struct {
 	// step shows something in the snapshot); ChangedBase: in the fields the
 	// harness had before sessions, flags and execd (NBaseFields).
 	Changed, ChangedBase bool
+	// ZapKilled: the tasks the step's zap_pid_ns_processes killed (pidns:
+	// the exit of a namespace init with other tasks in its namespace).
+	ZapKilled int
 }
 
 // Observes reports whether the step's comparison checks something the step
@@ -362,6 +372,7 @@ func Compare(m *linux.Model, w Walk, out *Output, caba CabaView) WalkResult {
 			res.Steps = append(res.Steps, sr)
 			break
 		}
+		sr.ZapKilled = zapKilled(&cands[0], &next[0])
 		cands = next
 		preds, _ := predictAll(cands, caba, acts, w.AvoidDangling)
 		sr.Refused = true

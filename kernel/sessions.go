@@ -47,8 +47,8 @@ func setpgidErrno(s *state.State, t, c, p uint8) string {
 	// find_task_by_vpid(c): the task holding c's TGID is its group leader
 	// (de_thread hands the TGID to the new leader) until it is released
 	l := s.Leader[c]
-	if !groupName(s, c) || l == 0 || !s.St[l].Hashed() {
-		return "ESRCH"
+	if !groupName(s, c) || l == 0 || !s.St[l].Hashed() || !s.HasPidIn(c, s.Pidns[t]) {
+		return "ESRCH" // (pidns) c's TGID has no number in the caller's namespace
 	}
 	if par := s.Parent[l]; par != 0 && s.Tg[par] == g {
 		// a child of the caller's process
@@ -66,8 +66,8 @@ func setpgidErrno(s *state.State, t, c, p uint8) string {
 	}
 	if p != c {
 		h := pgrpLeader(s, p)
-		if h == 0 || s.Sid[h] != s.Sid[g] {
-			return "EPERM"
+		if h == 0 || s.Sid[h] != s.Sid[g] || !s.HasPidIn(p, s.Pidns[t]) {
+			return "EPERM" // (pidns) find_vpid(p) in the caller's namespace finds no pid
 		}
 	}
 	return ""

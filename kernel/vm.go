@@ -277,6 +277,10 @@ type VMConfig struct {
 	// SearchCex: search counterexamples with the explorer instead of using
 	// the stored ones (kernel/cex).
 	SearchCex bool
+	// Actions of the random walks (0: linux.AllActions). With pidns the
+	// harness reads NSpid and NScaba through every namespace's own proc
+	// instance, and NScaba is compared per reader namespace.
+	Actions linux.ActionSet
 }
 
 // CexReport is one counterexample replayed on a kernel.
@@ -549,7 +553,11 @@ func RunVM(cfg VMConfig) (*VMResult, error) {
 		}
 		cexs = append(cexs, CexReport{Invariant: "trace", ModelTrace: w.Model, Walk: w, Prediction: w.Expect})
 	}
-	walkModel, err := linux.New(linux.Options{Tasks: cfg.Tasks, Revision: rev, Actions: linux.AllActions})
+	walkActs := cfg.Actions
+	if walkActs == 0 {
+		walkActs = linux.AllActions
+	}
+	walkModel, err := linux.New(linux.Options{Tasks: cfg.Tasks, Revision: rev, Actions: walkActs})
 	if err != nil {
 		return nil, err
 	}

@@ -62,6 +62,7 @@ func RandomWalk(m *linux.Model, rng *rand.Rand, name string, maxLen int) (Walk, 
 			}
 			ops = keep
 		}
+		ops = withoutZapHangs(m, cands, ops)
 		if len(ops) == 0 {
 			break
 		}
@@ -167,8 +168,10 @@ func Realize(m *linux.Model, acts []spec.Action, late bool) ([]Op, error) {
 			op = Op{Kind: OpSetpgid, T: t, C: a.B() >> 4, P: a.B() & 15}
 		case linux.KExecve:
 			op = Op{Kind: OpExecve, T: t}
-		case linux.KRelease, linux.KExecSwap:
-			continue
+		case linux.KForkNewpid:
+			op = Op{Kind: OpForkNewpid, T: t}
+		case linux.KRelease, linux.KExecSwap, linux.KZapBegin, linux.KZapReap:
+			continue // inside the exit of a namespace init (the zap runs in its exit syscall)
 		default:
 			return nil, fmt.Errorf("step %d: %s has no syscall", i+1, linux.FormatAction(a))
 		}

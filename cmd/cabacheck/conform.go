@@ -14,6 +14,7 @@ import (
 func runConform(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(stdout, "Usage: cabacheck conform host [--walks N --tasks K --seed S --actions all,sessions,execve]")
+		fmt.Fprintln(stdout, "       cabacheck conform host --actions default,pidns   (pid namespaces: NSpid read from the walk's namespace and inside each one)")
 		fmt.Fprintln(stdout, "       cabacheck conform vm --revision "+strings.ReplaceAll(linux.RevisionNames(), ", ", "|")+" [--walks N]")
 		fmt.Fprintln(stdout, "       cabacheck conform vm ... --trace T.json   (also replay traces; the kernel's revision judges them)")
 		fmt.Fprintln(stdout, "       cabacheck conform replay [--tasks K] [--revision R] FILE   (FILE: .steps, model actions, a scenario or a JSON trace)")
@@ -102,6 +103,9 @@ func printStepStats(w io.Writer, steps int, st *kernel.StepStats) {
 	}
 	fmt.Fprintf(w, "refused by the model, performed anyway: %d of %d steps (%.1f%%): %d returned an error and changed nothing, %d returned 0 or succeeded and changed nothing: %s\n",
 		st.Refused, steps, pct, st.Refused-st.NoOp, st.NoOp, kernel.Counts(st.RefusedBy))
+	if st.Zaps > 0 {
+		fmt.Fprintf(w, "namespace inits whose exit zapped their namespace: %d steps, %d tasks killed (zap_pid_ns_processes runs inside the exit: its windows cannot be forced)\n", st.Zaps, st.ZapKilled)
+	}
 }
 
 // runConformReplay replays one file on the running kernel. Without
@@ -220,8 +224,13 @@ func runConformVM(args []string, stdout, stderr io.Writer) int {
 	searchCex := fs.Bool("search-cex", false, "search the counterexamples with the explorer instead of using kernel/cex")
 	traceFiles := fs.StringSlice("trace", nil, "also replay these traces (JSON from check --trace-out, scenario files, action lists)")
 	revFiles := fs.StringArray("revision-file", nil, revisionFileHelp(false)+" (its patch is built and booted; its counterexamples are searched, as --search-cex)")
+	actions := fs.String("actions", "all", "optional actions of the random walks: "+linux.ActionNames()+" (or all, default, none; pidns: NScaba also read inside every namespace)")
 	if c := parseCommand(fs, args, stdout, stderr, 0); c >= 0 {
 		return c
+	}
+	acts, err := linux.ParseActions(*actions)
+	if err != nil {
+		return usageError(stderr, "conform vm", err)
 	}
 	if len(*revFiles) > 0 {
 		files, err := registerRevisionFiles(*revFiles)
@@ -256,7 +265,7 @@ func runConformVM(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "cabacheck conform vm: revision %s, kernels %s, %d random walks (%d tasks, seed %d)\n", *revision, *flavors, *walks, *tasks, *seed)
 	res, err := kernel.RunVM(kernel.VMConfig{Revision: *revision, Walks: *walks, Tasks: *tasks, Seed: *seed, MaxLen: *maxLen,
-		Jobs: *jobs, Flavors: fl, Log: stdout, OutDir: *outDir, CexTasks: *cexTasks, Timeout: *timeout, NoInstall: *noInstall, SearchCex: *searchCex, TraceFiles: *traceFiles})
+		Jobs: *jobs, Flavors: fl, Log: stdout, OutDir: *outDir, CexTasks: *cexTasks, Timeout: *timeout, NoInstall: *noInstall, SearchCex: *searchCex, TraceFiles: *traceFiles, Actions: acts})
 	if err != nil {
 		fmt.Fprintf(stderr, "cabacheck conform vm: %v\n", err)
 		return exitUsage

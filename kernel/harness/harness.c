@@ -18,6 +18,7 @@
  * Script (one directive per line):
  *   WALK name TASKS          start a walk with TASKS slots (creates slot 1)
  *   STEP k OP args...        OP: fork t n | forkparent t n | clone t n |
+ *                            forknewpid t n |
  *                            subreaper t on | ignchld t | exit t |
  *                            exitgroup t | wait w c | exec t oldleader |
  *                            setsid t | setpgid t c p | read
@@ -35,6 +36,9 @@
  *   END                      end of step (settle, print) ; ENDWALK ends a walk
  *   STOPONTIMEOUT            (once) after a step that does not settle into an
  *                            expected snapshot, skip the rest of its walk
+ *   WALK name TASKS PIDNS    a walk with pid namespaces: forknewpid t n is
+ *                            clone(CLONE_NEWPID), and the snapshot has three
+ *                            more fields (below)
  *
  * Snapshot: per slot 1..TASKS, "S.T.P.R.C.E.G.F.I.B" separated by blanks:
  *   S state: U unborn, R alive, Z zombie, X dead (hashed), G gone
@@ -53,6 +57,19 @@
  *   slot numbers "c" = this controller; "-" a field that does not apply.
  *   Patterns use "*" for any field. While the harness waits for the kernel to
  *   settle, B is not read yet and matches anything.
+ * In a PIDNS walk each slot also has ".N.V.W":
+ *   N NSpid read by the controller without its own (first) number: the
+ *   numbers from the walk's namespace down, joined by ':';
+ *   V the NSpid line read through a proc instance of each namespace on the
+ *   task's chain (walk namespace first), each mounted (fsopen/fsmount) by the
+ *   namespace's init right after its clone, so that the reader is that
+ *   namespace: "k_n:n/k_n", k the slot of the namespace's init; the chain
+ *   comes from the kernel (/proc/TID/ns/pid of the task, and the namespace of
+ *   the task that created each init);
+ *   W the NScaba line read through the same instances ("k_n/k_", "-" no
+ *   NScaba line).
+ * Pids passed to waitpid and setpgid, and those setsid and waitpid return,
+ * are the caller's namespace's (from NSpid).
  * Model task 1 calls setsid() first, so that every task of the walk starts in
  * the session and process group of task 1, as the model's init.
  * setsid and setpgid print "RET walk k ok V" (V: the session as a group name,
@@ -90,9 +107,10 @@
 #define FD_RSP 140  /* read end of the response pipe */
 #define FD_RSPW 141 /* write end */
 #define FD_EXE 142  /* this binary, for execveat */
+#define FD_NSMNT 143 /* a namespace init's proc instance (fsmount), taken by the controller */
 
 enum { OP_FORK = 1, OP_FORKPARENT, OP_CLONE, OP_SUBREAPER, OP_IGNCHLD, OP_EXIT, OP_EXITGROUP, OP_WAIT, OP_EXEC,
-       OP_SETSID, OP_SETPGID, OP_QUERY };
+       OP_SETSID, OP_SETPGID, OP_QUERY, OP_FORKNEWPID };
 enum { R_HELLO = 1, R_ACK, R_QUERY };
 
 struct cmd { int op, a, b, c; };
@@ -135,6 +153,43 @@ static void hello(int slot) { hello_ex(slot, 0); }
 
 static void actor_loop(int slot) __attribute__((noreturn));
 
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#define SYS_fsconfig 431
+#define SYS_fsmount 432
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#define FSCONFIG_CMD_CREATE_ 6
+
+/* a proc instance of the caller's pid namespace on FD_NSMNT (not attached to
+ * any mount point): the reader of that namespace; returns 0 or -errno */
+static int mount_ns_proc(void)
+{
+	int fc = (int)syscall(SYS_fsopen, "proc", 1 /* FSOPEN_CLOEXEC */);
+	if (fc < 0)
+		return -errno;
+	if (syscall(SYS_fsconfig, fc, FSCONFIG_CMD_CREATE_, 0, 0, 0) < 0) {
+		int e = errno;
+		close(fc);
+		return -e;
+	}
+	int m = (int)syscall(SYS_fsmount, fc, 1 /* FSMOUNT_CLOEXEC */, 0);
+	int e = errno;
+	close(fc);
+	if (m < 0)
+		return -e;
+	if (m != FD_NSMNT) {
+		dup3(m, FD_NSMNT, O_CLOEXEC);
+		close(m);
+	}
+	return 0;
+}
+
 static int thread_main(void *arg)
 {
 	int slot = (int)(long)arg;
@@ -155,12 +210,14 @@ static void actor_loop(int slot)
 		int st;
 		switch (c.op) {
 		case OP_FORK:
-		case OP_FORKPARENT: {
-			unsigned long fl = SIGCHLD | (c.op == OP_FORKPARENT ? CLONE_PARENT : 0);
+		case OP_FORKPARENT:
+		case OP_FORKNEWPID: {
+			unsigned long fl = SIGCHLD | (c.op == OP_FORKPARENT ? CLONE_PARENT : 0) |
+					   (c.op == OP_FORKNEWPID ? CLONE_NEWPID : 0);
 			r = syscall(SYS_clone, fl, 0, 0, 0, 0);
 			if (r == 0) {
 				slot = c.a;
-				hello(slot);
+				hello_ex(slot, c.op == OP_FORKNEWPID ? mount_ns_proc() : 0);
 				continue;
 			}
 			send_rsp(R_ACK, slot, (int)r, r < 0 ? errno : 0, 0, 0);
@@ -235,6 +292,19 @@ static void actor_loop(int slot)
 
 static int ntasks;
 static int gtid[MAXSLOT], ltid[MAXSLOT]; /* 0 = not created */
+/* PIDNS walks: every slot's NSpid as the controller reads it (nsp[i][0] the
+ * controller's number, nsp[i][1] the walk namespace's, ...), and per
+ * namespace (named by its init's slot) its inode, the namespace it was
+ * created from and its proc instance */
+static int pidns_walk;
+static int nsp[MAXSLOT][MAXSLOT + 2], nsp_len[MAXSLOT];
+static int grp_nsp[MAXSLOT][MAXSLOT + 2], grp_nsp_len[MAXSLOT];
+static unsigned long ns_ino[MAXSLOT];
+static int ns_parent[MAXSLOT], ns_mnt[MAXSLOT];
+static int grp_ns[MAXSLOT]; /* the namespace a group was founded in */
+static int slot_ns[MAXSLOT]; /* the namespace a slot's task is in */
+static unsigned long ns_inode(int tid);
+static int ns_of_ino(unsigned long ino);
 /* per group name (the founding slot): its TGID in /proc's namespace and in the
  * walk's namespace; kept when the group is gone (its ids stay in use) */
 static int grp_gpid[MAXSLOT], grp_lpid[MAXSLOT];
@@ -251,7 +321,7 @@ static int walk_stopped;
 
 static void out(const char *fmt, ...)
 {
-	char buf[4096];
+	char buf[32768];
 	int n = snprintf(buf, sizeof buf, "@@ ");
 	va_list ap;
 	va_start(ap, fmt);
@@ -294,12 +364,103 @@ static int get_rsp(struct rsp *r, int timeout_ms)
 	}
 }
 
+static int read_file(const char *path, char *buf, size_t n);
+static const char *field(const char *buf, const char *name);
+
+/* the numbers of an NSpid/NScaba line into v (at most max); returns the count */
+static int parse_nums(const char *t, int *v, int max)
+{
+	int n = 0;
+	while (t && *t && *t != '\n' && n < max) {
+		while (*t == ' ' || *t == '\t')
+			t++;
+		if (*t < '0' || *t > '9')
+			break;
+		v[n++] = atoi(t);
+		while (*t >= '0' && *t <= '9')
+			t++;
+	}
+	return n;
+}
+
+/* the slot's NSpid from the controller's /proc (PIDNS walks; otherwise its
+ * global and walk-namespace TIDs, which is what NSpid shows there) */
+static void note_nspid(int slot)
+{
+	nsp[slot][0] = gtid[slot];
+	nsp[slot][1] = ltid[slot];
+	nsp_len[slot] = 2;
+	if (!pidns_walk)
+		return;
+	char path[64], buf[8192];
+	snprintf(path, sizeof path, "/proc/%d/status", gtid[slot]);
+	if (read_file(path, buf, sizeof buf) > 0) {
+		int n = parse_nums(field(buf, "NSpid:"), nsp[slot], MAXSLOT + 2);
+		if (n >= 2)
+			nsp_len[slot] = n;
+	}
+	slot_ns[slot] = ns_of_ino(ns_inode(gtid[slot])); /* 0 for a new init: note_ns sets it */
+}
+
 static void note_hello(struct rsp *r)
 {
 	if (r->slot > 0 && r->slot < MAXSLOT) {
 		ltid[r->slot] = r->v1;
 		gtid[r->slot] = r->v2;
+		note_nspid(r->slot);
 	}
+}
+
+/* the pid namespace level of a slot below the controller's (0: the walk's) */
+static int level_of(int slot) { return nsp_len[slot] - 2; }
+
+/* slot's (or group's) pid in the namespace at level l, or a pid no task has */
+static int pid_at(int *v, int len, int l)
+{
+	return l >= 0 && l + 1 < len ? v[l + 1] : 0x3ffffff0;
+}
+
+/* the inode of a task's pid namespace, 0 if unreadable */
+static unsigned long ns_inode(int tid)
+{
+	char path[64], buf[64];
+	snprintf(path, sizeof path, "/proc/%d/ns/pid", tid);
+	ssize_t n = readlink(path, buf, sizeof buf - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *p = strchr(buf, '[');
+	return p ? strtoul(p + 1, 0, 10) : 0;
+}
+
+/* the namespace (its init's slot) whose inode is ino, or 0 */
+static int ns_of_ino(unsigned long ino)
+{
+	for (int i = 1; i <= ntasks; i++)
+		if (ino && ns_ino[i] == ino)
+			return i;
+	return 0;
+}
+
+/* record namespace n, founded by slot n, created from creator's namespace;
+ * take its proc instance from the init (FD_NSMNT) */
+static void note_ns(int n, int creator, int mnt_err)
+{
+	ns_ino[n] = ns_inode(gtid[n]);
+	slot_ns[n] = n;
+	ns_parent[n] = creator > 0 ? ns_of_ino(ns_inode(gtid[creator])) : 0;
+	ns_mnt[n] = -1;
+	if (mnt_err < 0) {
+		out("ERR %s namespace %d: fsmount(proc): %s", cur_walk, n, strerror(-mnt_err));
+		return;
+	}
+	int pfd = (int)syscall(SYS_pidfd_open, gtid[n], 0);
+	if (pfd >= 0) {
+		ns_mnt[n] = (int)syscall(SYS_pidfd_getfd, pfd, FD_NSMNT, 0);
+		close(pfd);
+	}
+	if (ns_mnt[n] < 0)
+		out("ERR %s namespace %d: pidfd_getfd: %s", cur_walk, n, strerror(errno));
 }
 
 /* the slot whose current TID is x, or -1; the controller is 0 */
@@ -322,13 +483,47 @@ static int group_of(int x)
 	return -1;
 }
 
-/* the group whose TGID in the walk's namespace is x, or -1 */
-static int group_of_local(int x)
+/* whether namespace k (an init's slot) is namespace c or nested in it */
+static int ns_within(int k, int c)
 {
+	for (int d = 0; k > 0 && d < MAXSLOT; k = ns_parent[k], d++)
+		if (k == c)
+			return 1;
+	return 0;
+}
+
+/* the pid of task v (numbers v, len; in namespace vns) that slot a passes
+ * to a call: its number in a's namespace, or a pid no task has when v has
+ * none there (the same number at a's level in a sibling namespace is
+ * another task) */
+static int pid_for(int a, int *v, int len, int vns)
+{
+	if (pidns_walk && !ns_within(vns, slot_ns[a]))
+		return 0x3ffffff0;
+	return pid_at(v, len, level_of(a));
+}
+
+/* the group whose TGID, as slot a sees it (a pid of a's namespace: the
+ * numbers at a's level that are in a's namespace), is x, or -1 */
+static int group_of_at(int a, int x)
+{
+	int l = a >= 1 && a < MAXSLOT ? level_of(a) : 0;
+	int ca = a >= 1 && a < MAXSLOT ? slot_ns[a] : 0;
 	for (int i = 1; i <= ntasks; i++)
-		if (grp_lpid[i] && grp_lpid[i] == x)
+		if (grp_lpid[i] && l + 1 < grp_nsp_len[i] && grp_nsp[i][l + 1] == x && (!pidns_walk || ns_within(grp_ns[i], ca)))
 			return i;
 	return -1;
+}
+
+/* group g founded: its TGID names it from now on (after note_ns for a
+ * namespace init) */
+static void note_group(int g)
+{
+	grp_gpid[g] = gtid[g];
+	grp_lpid[g] = ltid[g];
+	memcpy(grp_nsp[g], nsp[g], sizeof nsp[g]);
+	grp_nsp_len[g] = nsp_len[g];
+	grp_ns[g] = slot_ns[g];
 }
 
 static void fmt_slot(char *b, size_t n, int s)
@@ -377,12 +572,83 @@ static const char *field(const char *buf, const char *name)
 static void send_cmd(int slot, int op, int a, int b);
 
 /* the fields of one slot in a snapshot (see the header) */
-enum { F_ST, F_TG, F_PP, F_RP, F_CB, F_SID, F_PGID, F_EXECD, F_IGN, F_SUB, NF };
-#define FW 8
+enum { F_ST, F_TG, F_PP, F_RP, F_CB, F_SID, F_PGID, F_EXECD, F_IGN, F_SUB, F_NSPID, F_NSIN, F_NSCB, NF };
+#define NF_BASE F_NSPID /* the fields of a walk without pid namespaces */
+#define FW 160
 static char snapf[MAXSLOT][NF][FW];
 
 /* read every slot's /proc files into snapf; the subreaper field is left "*"
  * (query_sub fills it in) */
+/* join n numbers with ':' after prefix into b */
+static void join_nums(char *b, size_t bn, const char *prefix, const int *v, int n)
+{
+	size_t k = snprintf(b, bn, "%s", prefix);
+	for (int i = 0; i < n && k < bn; i++)
+		k += snprintf(b + k, bn - k, "%s%d", i ? ":" : "", v[i]);
+}
+
+/* append "/" (unless first) and x to the field f */
+static void append_part(char *f, const char *x)
+{
+	size_t k = strlen(f);
+	snprintf(f + k, FW - k, "%s%s", k ? "/" : "", x);
+}
+
+/* the pidns fields of slot i, whose status (read by the controller) is buf:
+ * NSpid without the controller's number, and NSpid and NScaba read through
+ * the proc instance of every namespace on the task's chain */
+static void snapshot_ns(int i, const char *buf)
+{
+	char (*f)[FW] = snapf[i];
+	int v[MAXSLOT + 2], n = parse_nums(field(buf, "NSpid:"), v, MAXSLOT + 2);
+	if (n < 2) {
+		strcpy(f[F_NSPID], "?");
+		return;
+	}
+	join_nums(f[F_NSPID], FW, "", v + 1, n - 1);
+	int chain[MAXSLOT + 2], depth = 0;
+	for (int k = ns_of_ino(ns_inode(gtid[i])); k > 0 && depth < MAXSLOT; k = ns_parent[k])
+		chain[depth++] = k;
+	if (!depth) {
+		strcpy(f[F_NSIN], "?");
+		return;
+	}
+	f[F_NSIN][0] = f[F_NSCB][0] = 0;
+	int cb_any = 0;
+	for (int d = depth - 1, l = 0; d >= 0; d--, l++) {
+		int k = chain[d];
+		char part[FW], name[16], path[32], b2[8192];
+		snprintf(name, sizeof name, "%d_", k);
+		if (ns_mnt[k] < 0 || l + 1 >= n) {
+			snprintf(part, sizeof part, "%s?", name);
+			append_part(f[F_NSIN], part);
+			append_part(f[F_NSCB], part);
+			continue;
+		}
+		snprintf(path, sizeof path, "%d/status", v[l + 1]);
+		int fd = openat(ns_mnt[k], path, O_RDONLY | O_CLOEXEC);
+		ssize_t got = fd < 0 ? -1 : read(fd, b2, sizeof b2 - 1);
+		if (fd >= 0)
+			close(fd);
+		if (got <= 0) {
+			snprintf(part, sizeof part, "%sG", name);
+			append_part(f[F_NSIN], part);
+			append_part(f[F_NSCB], part);
+			continue;
+		}
+		b2[got] = 0;
+		int w[MAXSLOT + 2];
+		join_nums(part, sizeof part, name, w, parse_nums(field(b2, "NSpid:"), w, MAXSLOT + 2));
+		append_part(f[F_NSIN], part);
+		const char *cb = field(b2, "NScaba:");
+		cb_any |= cb != 0;
+		join_nums(part, sizeof part, name, w, cb ? parse_nums(cb, w, MAXSLOT + 2) : 0);
+		append_part(f[F_NSCB], part);
+	}
+	if (!cb_any)
+		strcpy(f[F_NSCB], "-");
+}
+
 static void snapshot(void)
 {
 	int tgid[MAXSLOT];
@@ -456,6 +722,11 @@ static void snapshot(void)
 		}
 		if (f[F_ST][0] == 'R')
 			strcpy(f[F_SUB], "*");
+		if (pidns_walk) {
+			snprintf(path, sizeof path, "/proc/%d/status", gtid[i]);
+			if (read_file(path, buf, sizeof buf) > 0)
+				snapshot_ns(i, buf);
+		}
 	}
 	/* real parents: walk every live thread's children list */
 	for (int u = 1; u <= ntasks; u++) {
@@ -514,7 +785,7 @@ static void format_snapshot(char *outbuf, size_t outn)
 	outbuf[0] = 0;
 	for (int i = 1; i <= ntasks && n < outn; i++) {
 		n += snprintf(outbuf + n, outn - n, "%s", i > 1 ? " " : "");
-		for (int k = 0; k < NF && n < outn; k++)
+		for (int k = 0; k < (pidns_walk ? NF : NF_BASE) && n < outn; k++)
 			n += snprintf(outbuf + n, outn - n, "%s%s", k ? "." : "", snapf[i][k]);
 	}
 }
@@ -558,6 +829,17 @@ static int barrier_done(void)
 	return 1;
 }
 
+/* whether a task is alive (in /proc, neither zombie nor dead) */
+static int task_alive(int tid)
+{
+	char buf[1024], path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", tid);
+	if (read_file(path, buf, sizeof buf) <= 0)
+		return 0;
+	char *rp = strrchr(buf, ')');
+	return rp && rp[1] && rp[2] != 'Z' && rp[2] != 'X';
+}
+
 #define MAXEXP 256
 static char *expects[MAXEXP];
 static int nexpects;
@@ -566,7 +848,7 @@ static int nexpects;
  * actors what /proc does not show, and print it */
 static void settle_and_report(int k)
 {
-	char snap[4096];
+	char snap[24576];
 	long start = now_ms();
 	int ok = 0, iters = 0, bar = 1;
 	if (delay_ms)
@@ -612,8 +894,34 @@ static void place(int fd, int want)
 	}
 }
 
+static int task_alive(int tid);
+
+/* a PIDNS walk's teardown: every alive actor's process moves into a
+ * process group of its own first (setpgid(0, 0); a session leader's is its
+ * own already). A namespace init in the process group of another pid of
+ * its namespace would otherwise never finish the exit the SIGKILL below
+ * starts: zap_pid_ns_processes waits until every struct pid of the
+ * namespace is freed, and the init's own pgrp keeps that one (see
+ * kernel/README.md), so the walk's init would wait on it for ever. */
+static void own_groups(void)
+{
+	int sent = 0;
+	for (int i = 1; i <= ntasks; i++)
+		if (gtid[i] && task_alive(gtid[i])) {
+			send_cmd(i, OP_SETPGID, 0, 0);
+			sent++;
+		}
+	long end = now_ms() + 1000;
+	struct rsp r;
+	while (sent > 0 && now_ms() < end && get_rsp(&r, (int)(end - now_ms()) + 1))
+		if (r.kind == R_ACK)
+			sent--;
+}
+
 static void end_walk(void)
 {
+	if (ns_init_pid > 0 && pidns_walk)
+		own_groups();
 	if (ns_init_pid > 0) {
 		kill(ns_init_pid, SIGKILL);
 		waitpid(ns_init_pid, 0, __WALL);
@@ -625,6 +933,17 @@ static void end_walk(void)
 	}
 	close(FD_RSP);
 	close(FD_RSPW);
+	for (int i = 0; i < MAXSLOT; i++) {
+		if (ns_ino[i] && ns_mnt[i] >= 0)
+			close(ns_mnt[i]);
+		ns_ino[i] = 0;
+		ns_mnt[i] = -1;
+		ns_parent[i] = 0;
+	}
+	memset(nsp_len, 0, sizeof nsp_len);
+	memset(grp_nsp_len, 0, sizeof grp_nsp_len);
+	memset(grp_ns, 0, sizeof grp_ns);
+	memset(slot_ns, 0, sizeof slot_ns);
 	memset(gtid, 0, sizeof gtid);
 	memset(ltid, 0, sizeof ltid);
 	memset(grp_gpid, 0, sizeof grp_gpid);
@@ -657,7 +976,8 @@ static int begin_walk(const char *name, int n)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		/* the model's init leads its session and process group */
 		long sr = syscall(SYS_setsid);
-		hello_ex(1, sr < 0 ? -errno : 0);
+		int me = pidns_walk ? mount_ns_proc() : 0;
+		hello_ex(1, sr < 0 ? -errno : me < 0 ? me - 100000 : 0);
 		actor_loop(1);
 	}
 	ns_init_pid = (int)pid;
@@ -667,14 +987,17 @@ static int begin_walk(const char *name, int n)
 		return -1;
 	}
 	note_hello(&r);
-	if (r.v4 < 0)
+	if (r.v4 < 0 && r.v4 > -100000)
 		out("ERR %s setsid() in task 1: %s", name, strerror(-r.v4));
-	grp_gpid[1] = gtid[1];
-	grp_lpid[1] = ltid[1];
+	if (pidns_walk)
+		note_ns(1, 0, r.v4 <= -100000 ? r.v4 + 100000 : 0);
+	note_group(1);
 	return 0;
 }
 
 /* collect responses until every wanted (kind,slot) pair arrived */
+static struct rsp last_hello; /* the hello collect waited for */
+
 static int collect(int want_hello, int want_ack, int ackslot, struct rsp *ack)
 {
 	long end = now_ms() + settle_timeout_ms;
@@ -685,6 +1008,7 @@ static int collect(int want_hello, int want_ack, int ackslot, struct rsp *ack)
 			return -1;
 		if (r.kind == R_HELLO && r.slot == want_hello) {
 			note_hello(&r);
+			last_hello = r;
 			want_hello = -1;
 		} else if (r.kind == R_ACK && want_ack && r.slot == ackslot) {
 			*ack = r;
@@ -721,30 +1045,32 @@ static void do_step(int k, char *op, int a, int b, int c)
 {
 	struct rsp ack = { 0 };
 	int rc = 0;
-	if (!strcmp(op, "fork") || !strcmp(op, "forkparent") || !strcmp(op, "clone")) {
-		int o = !strcmp(op, "fork") ? OP_FORK : !strcmp(op, "forkparent") ? OP_FORKPARENT : OP_CLONE;
+	if (!strcmp(op, "fork") || !strcmp(op, "forkparent") || !strcmp(op, "clone") || !strcmp(op, "forknewpid")) {
+		int o = !strcmp(op, "fork") ? OP_FORK : !strcmp(op, "forkparent") ? OP_FORKPARENT :
+			!strcmp(op, "clone") ? OP_CLONE : OP_FORKNEWPID;
 		send_cmd(a, o, b, 0);
 		rc = collect(b, 1, a, &ack);
 		if (!rc && ack.v1 < 0)
 			out("RET %s %d %s", cur_walk, k, errname(ack.v2));
-		if (!rc && ack.v1 >= 0 && o != OP_CLONE && b > 0 && b < MAXSLOT) {
-			/* b founds a group: its TGID names it from now on */
-			grp_gpid[b] = gtid[b];
-			grp_lpid[b] = ltid[b];
-		}
+		if (!rc && ack.v1 >= 0 && o == OP_FORKNEWPID && b > 0 && b < MAXSLOT)
+			note_ns(b, a, last_hello.v4);
+		if (!rc && ack.v1 >= 0 && o != OP_CLONE && b > 0 && b < MAXSLOT)
+			note_group(b); /* b founds a group: its TGID names it from now on */
 	} else if (!strcmp(op, "setsid")) {
 		send_cmd(a, OP_SETSID, 0, 0);
 		rc = collect(-1, 1, a, &ack);
 		if (!rc) {
 			if (ack.v1 < 0)
 				out("RET %s %d %s", cur_walk, k, errname(ack.v2));
-			else if (group_of_local(ack.v1) > 0)
-				out("RET %s %d ok %d", cur_walk, k, group_of_local(ack.v1));
+			else if (group_of_at(a, ack.v1) > 0)
+				out("RET %s %d ok %d", cur_walk, k, group_of_at(a, ack.v1));
 			else
 				out("RET %s %d ok ?%d", cur_walk, k, ack.v1);
 		}
 	} else if (!strcmp(op, "setpgid")) {
-		int pid = b >= 1 && b < MAXSLOT ? grp_lpid[b] : 0, pgid = c >= 1 && c < MAXSLOT ? grp_lpid[c] : 0;
+		int ok = a >= 1 && a <= ntasks;
+		int pid = ok && b >= 1 && b < MAXSLOT && grp_lpid[b] ? pid_for(a, grp_nsp[b], grp_nsp_len[b], grp_ns[b]) : 0;
+		int pgid = ok && c >= 1 && c < MAXSLOT && grp_lpid[c] ? pid_for(a, grp_nsp[c], grp_nsp_len[c], grp_ns[c]) : 0;
 		if (!pid || !pgid) {
 			out("ERR %s step %d: setpgid %d %d: no such group", cur_walk, k, b, c);
 		} else {
@@ -762,25 +1088,28 @@ static void do_step(int k, char *op, int a, int b, int c)
 	} else if (!strcmp(op, "exit") || !strcmp(op, "exitgroup")) {
 		send_cmd(a, !strcmp(op, "exit") ? OP_EXIT : OP_EXITGROUP, 0, 0);
 	} else if (!strcmp(op, "wait")) {
-		send_cmd(a, OP_WAIT, b >= 1 && b <= ntasks ? ltid[b] : -1, 0);
+		send_cmd(a, OP_WAIT, b >= 1 && b <= ntasks && a >= 1 && a <= ntasks ? pid_for(a, nsp[b], nsp_len[b], slot_ns[b]) : -1, 0);
 		rc = collect(-1, 1, a, &ack);
 		if (!rc) {
 			if (ack.v1 < 0)
 				out("RET %s %d %s", cur_walk, k, errname(ack.v2));
 			else if (ack.v1 == 0)
 				out("RET %s %d ok 0", cur_walk, k);
-			else if (group_of_local(ack.v1) > 0)
-				out("RET %s %d ok %d", cur_walk, k, group_of_local(ack.v1));
+			else if (group_of_at(a, ack.v1) > 0)
+				out("RET %s %d ok %d", cur_walk, k, group_of_at(a, ack.v1));
 			else
 				out("RET %s %d ok ?%d", cur_walk, k, ack.v1);
 		}
 	} else if (!strcmp(op, "exec")) {
-		int og = gtid[a], ol = ltid[a];
+		int og = gtid[a], ol = ltid[a], on[MAXSLOT + 2], onl = nsp_len[a];
+		memcpy(on, nsp[a], sizeof on);
 		send_cmd(a, OP_EXEC, 0, 0);
 		rc = collect(a, 0, a, &ack);
 		if (!rc && b >= 1 && b <= ntasks && b != a) {
 			gtid[b] = og; /* exchange_tids: the old leader takes the exec'ing thread's TID */
 			ltid[b] = ol;
+			memcpy(nsp[b], on, sizeof on);
+			nsp_len[b] = onl;
 		}
 	} else if (!strcmp(op, "read")) {
 		/* snapshot only */
@@ -797,7 +1126,7 @@ static int progress_fd = -1;
 static int run_script(FILE *f, int skip)
 {
 	int walkno = 0, skipping = 0;
-	char line[2048];
+	char line[32768];
 	int k = 0, a = 0, b = 0, c = 0, inwalk = 0, havestep = 0;
 	char op[32] = "";
 	while (fgets(line, sizeof line, f)) {
@@ -822,6 +1151,7 @@ static int run_script(FILE *f, int skip)
 				(void)w;
 			}
 			out("WALK %s", name);
+			pidns_walk = strstr(line + 5, " PIDNS") != 0;
 			inwalk = begin_walk(name, n) == 0;
 			if (!inwalk) {
 				end_walk();

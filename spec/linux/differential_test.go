@@ -85,6 +85,7 @@ var pidnsCounts = []sessionJob{
 	{3, "default,pidns", false},
 	{3, "all,pidns", false},
 	{3, "default,sessions,pidns", false},
+	{4, "sessions,pidns", false}, // setpgid names ids of the caller's namespace only
 	{4, "default,pidns", true},
 }
 

@@ -267,3 +267,17 @@ func TestKindSet(t *testing.T) {
 		}
 	}
 }
+
+// sys_setpgid looks both ids up in the caller's pid namespace: the init of
+// a new namespace cannot name process group 2 of the root (the kernel
+// returns EPERM; conform host found it), but the root can still move that
+// init, which has a pid there too.
+func TestSetpgidSeesOwnNamespace(t *testing.T) {
+	as := Sessions | Pidns
+	ss := runRev(t, V3, as, 4, "Fork(1)", "Setpgid(2, 2, 2)", "ForkNewpid(1)")
+	s := ss[len(ss)-1]
+	expectEnabled(t, "namespace init", as, &s, map[string]bool{
+		"Setpgid(3, 3, 2)": false, // group 2 has no pid in namespace 3
+		"Setpgid(1, 3, 2)": true,  // init sees both
+	})
+}

@@ -77,9 +77,21 @@ func setpgid(s *state.State, t, c, p uint8, d *state.State) bool {
 	if p != c && !pgrpExists(s, p, s.Sid[g]) {
 		return false
 	}
+	if !visibleIds(s, t, c, p) {
+		return false
+	}
 	*d = *s
 	d.Pgid[c] = p
 	return true
+}
+
+// visibleIds reports whether setpgid(c, p) called by t can name both ids:
+// sys_setpgid looks them up in the caller's pid namespace
+// (find_task_by_vpid, find_vpid), so a process or group with no pid there is
+// ESRCH or EPERM. Without pidns every task is in the root and this holds.
+func visibleIds(s *state.State, t, c, p uint8) bool {
+	ns := s.Pidns[t]
+	return s.HasPidIn(c, ns) && (p == c || s.HasPidIn(p, ns))
 }
 
 // setpgidValues lists Pair(c, p) for the calls Setpgid(t, c, p) that are
@@ -95,7 +107,7 @@ func setpgidValues(s *state.State, t uint8, out *valueBuf) int {
 			continue
 		}
 		for p := uint8(1); p <= s.N; p++ {
-			if s.Pgid[c] == p || (p != c && !pgrpExists(s, p, s.Sid[g])) {
+			if s.Pgid[c] == p || (p != c && !pgrpExists(s, p, s.Sid[g])) || !visibleIds(s, t, c, p) {
 				continue
 			}
 			out[n] = Pair(c, p)

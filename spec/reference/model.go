@@ -554,6 +554,11 @@ func (m *Model) canSetpgid(s *State, t, c, p int) bool {
 	if p != c && !m.pgrpInSession(s, p, int(s.Sid[g])) { // EPERM: no pgrp p in the caller's session
 		return false
 	}
+	// docs/model.md: sys_setpgid finds c and p in the caller's pid
+	// namespace; an id with no pid there is ESRCH (c) or EPERM (p).
+	if ns := int(s.Pidns[t]); !hasPidIn(s, c, ns) || (p != c && !hasPidIn(s, p, ns)) {
+		return false
+	}
 	return int(s.Pgid[c]) != p // enabled only when it changes pgid[c]
 }
 

@@ -54,15 +54,32 @@ func childReaperExit(s *state.State, t uint8, d *state.State) bool {
 }
 
 // zapDone reports whether the zap run by t may return: every other hashed
-// task with a pid in t's namespace is gone, but its group's leader.
+// task with a pid in t's namespace is gone, but its group's leader, and no
+// hashed task still uses as its process group or session id a pid of the
+// namespace other than t's and its group's (a struct pid held by a pgrp or
+// session link is not freed, so pid_allocated stays above init_pids; the
+// kernel's init then waits, forever if the holder is its own group).
 func zapDone(s *state.State, t uint8) bool {
-	n, l := s.Pidns[t], s.Leader[s.Tg[t]]
+	n, g := s.Pidns[t], s.Tg[t]
+	l := s.Leader[g]
 	for u := uint8(1); u <= s.N; u++ {
-		if u != t && u != l && s.St[u].Hashed() && s.HasPidIn(u, n) {
+		if !s.St[u].Hashed() {
+			continue
+		}
+		if u != t && u != l && s.HasPidIn(u, n) {
+			return false
+		}
+		if h := s.Tg[u]; heldIn(s, s.Pgid[h], n, g, t) || heldIn(s, s.Sid[h], n, g, t) {
 			return false
 		}
 	}
 	return true
+}
+
+// heldIn reports whether id names a pid of namespace n other than the
+// zapping init's (t) and its group's (g).
+func heldIn(s *state.State, id, n, g, t uint8) bool {
+	return id != 0 && id != g && id != t && s.HasPidIn(id, n)
 }
 
 // zapping reports whether t is running zap_pid_ns_processes.

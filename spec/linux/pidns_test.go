@@ -281,3 +281,19 @@ func TestSetpgidSeesOwnNamespace(t *testing.T) {
 		"Setpgid(1, 3, 2)": true,  // init sees both
 	})
 }
+
+// A pid still used as a process group id is not freed, so the zap never
+// sees pid_allocated drop to init_pids: here the namespace init 2 joined
+// the group of its child 3, which is gone, and 2's exit never completes
+// (conform host found the kernel's init stuck in zap_pid_ns_processes).
+func TestZapWaitsForHeldPgid(t *testing.T) {
+	as := Sessions | Pidns
+	held := runRev(t, V3, as, 4, "ForkNewpid(1)", "Fork(2)", "Setpgid(3, 3, 3)", "Setpgid(2, 2, 3)",
+		"ExitBegin(3)", "ExitNotify(3)", "Reap(2, 3)", "Release(3)", "ExitBegin(2)", "ZapBegin(2)")
+	s := held[len(held)-1]
+	expectEnabled(t, "pgid 3 held by the init's own group", as, &s, map[string]bool{"ExitNotify(2)": false})
+	free := runRev(t, V3, as, 4, "ForkNewpid(1)", "Fork(2)", "Setpgid(3, 3, 3)",
+		"ExitBegin(3)", "ExitNotify(3)", "Reap(2, 3)", "Release(3)", "ExitBegin(2)", "ZapBegin(2)")
+	s = free[len(free)-1]
+	expectEnabled(t, "no id held", as, &s, map[string]bool{"ExitNotify(2)": true})
+}

@@ -238,8 +238,18 @@ func (m *Model) canExitNotify(s *State, t int) bool {
 	if s.Zap[n] == 0 {
 		return false
 	}
+	// docs/model.md: a pid still used as a process group or session id is
+	// not freed, so the zap also waits for every such id of the namespace
+	// other than the init's own (t, g).
+	held := func(id int) bool { return id != 0 && id != g && id != t && hasPidIn(s, id, n) }
 	for w := 1; w <= m.N; w++ {
-		if hashed(s, w) && w != t && w != int(s.Leader[g]) && hasPidIn(s, w, n) {
+		if !hashed(s, w) {
+			continue
+		}
+		if w != t && w != int(s.Leader[g]) && hasPidIn(s, w, n) {
+			return false
+		}
+		if h := int(s.Tg[w]); held(int(s.Pgid[h])) || held(int(s.Sid[h])) {
 			return false
 		}
 	}

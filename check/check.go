@@ -119,7 +119,7 @@ func Run(req Request) (*Result, error) {
 				return nil, fmt.Errorf("mapping the %s trace back from symmetry: %w", v.Invariant, err)
 			}
 		}
-		ce, err := counterexample(req.Model, req.Checker, v.Invariant, acts)
+		ce, err := NewCounterexample(req.Model, req.Checker, v.Invariant, acts)
 		if err != nil {
 			return nil, err
 		}
@@ -128,8 +128,11 @@ func Run(req Request) (*Result, error) {
 	return res, nil
 }
 
-// counterexample replays acts on the concrete model and explains the last state.
-func counterexample(m spec.Model, ch spec.Checker, inv string, acts []spec.Action) (Counterexample, error) {
+// NewCounterexample is the trace of acts on the concrete model m, violating
+// inv, with ch's explanation of its last state (when ch is an Explainer):
+// what Run returns for each violation, and what other searches (simulate)
+// report.
+func NewCounterexample(m spec.Model, ch spec.Checker, inv string, acts []spec.Action) (Counterexample, error) {
 	var why []string
 	if ex, ok := ch.(spec.Explainer); ok {
 		last := m.InitialStates()[0]

@@ -159,9 +159,24 @@ func (s *Search) Path(idx uint32) (root uint32, actions []spec.Action, err error
 	}
 }
 
-// PathErr is Path.
-//
-// Deprecated: use Path, which reports the error now.
-func (s *Search) PathErr(idx uint32) (root uint32, actions []spec.Action, err error) {
-	return s.Path(idx)
+// State rebuilds state idx of m by replaying its path from its initial
+// state (the store keeps records, not states), with the actions on the way.
+func (s *Search) State(m spec.Model, idx uint32) ([]byte, []spec.Action, error) {
+	root, acts, err := s.Path(idx)
+	if err != nil {
+		return nil, nil, err
+	}
+	init := m.InitialStates()
+	if int(root) >= len(init) {
+		return nil, nil, fmt.Errorf("state %d: root %d is not an initial state", idx, root)
+	}
+	cur := append([]byte(nil), init[root]...)
+	next := make([]byte, len(cur))
+	for i, a := range acts {
+		if !m.Apply(cur, a, next) {
+			return nil, nil, fmt.Errorf("state %d: step %d %s is not enabled", idx, i+1, m.FormatAction(a))
+		}
+		cur, next = next, cur
+	}
+	return cur, acts, nil
 }

@@ -35,18 +35,11 @@ func TestOutcomeSymmetric(t *testing.T) {
 			checkers = append(checkers, c)
 		}
 	}
-	cur := m.InitialStates()[0]
 	moved, checked := 0, 0
 	for i := uint32(0); uint64(i) < s.Result.Distinct; i += 31 {
-		_, acts, err := s.Path(i)
+		c, acts, err := s.State(m, i)
 		if err != nil {
 			t.Fatal(err)
-		}
-		c := append([]byte(nil), cur...)
-		out := make([]byte, len(c))
-		for _, a := range acts {
-			m.Apply(c, a, out)
-			c, out = out, c
 		}
 		var st state.State
 		st.Decode(c, opt.Tasks)

@@ -61,8 +61,6 @@ type Violation struct {
 	Replays int
 	// Weights is the walk's weight per kind (its swarm bias), in Kinds order.
 	Weights []KindCount
-	// Final is the last state of Shortened (for an Explainer).
-	Final []byte
 }
 
 // Result is the outcome of a simulation. Every field but Elapsed is the
@@ -239,7 +237,7 @@ func violations(m spec.Model, cfg *Config, kinds []uint8, found []*walkViolation
 			if f.mask&(1<<bit) == 0 {
 				continue
 			}
-			short, final, replays, err := Shrink(m, cfg.Checker, bit, f.actions)
+			short, _, replays, err := Shrink(m, cfg.Checker, bit, f.actions)
 			if err != nil {
 				return nil, fmt.Errorf("simulate: shortening walk %d's %s violation: %w", f.walk, names[bit], err)
 			}
@@ -251,7 +249,7 @@ func violations(m spec.Model, cfg *Config, kinds []uint8, found []*walkViolation
 				replays = best.Replays
 			}
 			v := Violation{Invariant: names[bit], Bit: bit, Walk: f.walk, Found: f.actions,
-				Shortened: short, Replays: replays, Final: final}
+				Shortened: short, Replays: replays}
 			for i, k := range kinds {
 				v.Weights = append(v.Weights, KindCount{Kind: k, Name: KindName(m, k), Count: uint64(f.weights[i])})
 			}

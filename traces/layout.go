@@ -156,20 +156,7 @@ func layOut(s, prev *state.State) *figure {
 	if prev != nil {
 		ch = changesBetween(prev, s)
 	}
-	// The forest of processes, as Tree builds it.
-	kids := map[uint8][]uint8{}
-	var roots []uint8
-	for g := uint8(1); g <= s.N; g++ {
-		if s.Tg[g] != g || !s.GroupHashed(g) {
-			continue
-		}
-		p := s.Parent[s.Leader[g]]
-		if p == 0 || !s.Hashed(p) {
-			roots = append(roots, g)
-			continue
-		}
-		kids[s.Tg[p]] = append(kids[s.Tg[p]], g)
-	}
+	roots, kids := processForest(s) // the forest Tree draws
 	threads := func(g uint8) []uint8 {
 		ts := []uint8{s.Leader[g]}
 		for i := uint8(1); i <= s.N; i++ {

@@ -36,14 +36,11 @@ func ptr(v uint8) string {
 	return fmt.Sprint(v)
 }
 
-// Tree renders s as a process tree: one line per process (thread group) with
-// a hashed task, indented under the process of its real_parent thread. Each
-// line lists the process's hashed threads (leader first, marked *) with status
-// and caba, then its flags. Released tasks are listed last.
-func Tree(s *state.State) string {
-	var b strings.Builder
-	kids := map[uint8][]uint8{} // parent group -> child groups
-	var roots []uint8
+// processForest returns the processes with a hashed task as a forest by
+// real_parent: the roots (init, and any process whose parent is gone) and,
+// per process, its child processes in slot order.
+func processForest(s *state.State) (roots []uint8, kids map[uint8][]uint8) {
+	kids = map[uint8][]uint8{}
 	for g := uint8(1); g <= s.N; g++ {
 		if s.Tg[g] != g || !s.GroupHashed(g) {
 			continue
@@ -53,9 +50,18 @@ func Tree(s *state.State) string {
 			roots = append(roots, g)
 			continue
 		}
-		pg := s.Tg[p]
-		kids[pg] = append(kids[pg], g)
+		kids[s.Tg[p]] = append(kids[s.Tg[p]], g)
 	}
+	return roots, kids
+}
+
+// Tree renders s as a process tree: one line per process (thread group) with
+// a hashed task, indented under the process of its real_parent thread. Each
+// line lists the process's hashed threads (leader first, marked *) with status
+// and caba, then its flags. Released tasks are listed last.
+func Tree(s *state.State) string {
+	var b strings.Builder
+	roots, kids := processForest(s)
 	var walk func(g uint8, prefix string, last, root bool)
 	walk = func(g uint8, prefix string, last, root bool) {
 		line, next := prefix, prefix

@@ -14,7 +14,6 @@ import (
 	"cabacheck/simulate"
 	"cabacheck/spec"
 	"cabacheck/spec/linux"
-	"cabacheck/traces"
 )
 
 // simulateReport is the JSON output of simulate.
@@ -166,20 +165,15 @@ func simExitCode(res *simulate.Result) int {
 }
 
 // simCounterexamples turns the shortened violations into the traces check
-// prints and writes: the model's trace of the shortened actions, with the
-// checker's explanation of its last state.
+// prints and writes (check.NewCounterexample).
 func simCounterexamples(m spec.Model, ch spec.Checker, vs []simulate.Violation) ([]check.Counterexample, error) {
 	var ces []check.Counterexample
 	for _, v := range vs {
-		var why []string
-		if ex, ok := ch.(spec.Explainer); ok {
-			why = ex.Explain(v.Invariant, v.Final)
-		}
-		tr, err := traces.For(m, v.Shortened, v.Invariant, why)
+		ce, err := check.NewCounterexample(m, ch, v.Invariant, v.Shortened)
 		if err != nil {
-			return nil, fmt.Errorf("rebuilding the %s trace of walk %d: %w", v.Invariant, v.Walk, err)
+			return nil, fmt.Errorf("walk %d: %w", v.Walk, err)
 		}
-		ces = append(ces, check.Counterexample{Invariant: v.Invariant, Trace: tr})
+		ces = append(ces, ce)
 	}
 	return ces, nil
 }

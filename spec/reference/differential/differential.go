@@ -156,7 +156,7 @@ func CompareShortest(tasks int, rev linux.Revision, actions linux.ActionSet) err
 	}
 	got := map[string][]string{}
 	for _, v := range s.Result.Violations {
-		_, acts, err := s.PathErr(v.State)
+		_, acts, err := s.Path(v.State)
 		if err != nil {
 			return err
 		}

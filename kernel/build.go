@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -185,8 +186,9 @@ func CachedKernel(rev string, f Flavor) (*Kernel, bool) {
 
 // BuildKernel builds (or reuses) the revision's kernel of the given flavor.
 // The build directory is keyed by a hash of patch and configuration, so a
-// second run reuses the image. Progress lines go to log.
-func BuildKernel(rev string, f Flavor, jobs int, log io.Writer) (*Kernel, error) {
+// second run reuses the image. Messages go to log; progress, when not nil,
+// sees every build step (else a line goes to log every 15 s).
+func BuildKernel(rev string, f Flavor, jobs int, log io.Writer, progress func(BuildProgress)) (*Kernel, error) {
 	patch, err := PatchFor(rev)
 	if err != nil {
 		return nil, err
@@ -236,26 +238,28 @@ func BuildKernel(rev string, f Flavor, jobs int, log io.Writer) (*Kernel, error)
 	if err := checkConfig(filepath.Join(out, ".config"), frag); err != nil {
 		return nil, err
 	}
+	total := expectedSteps(f)
 	fmt.Fprintf(log, "building %s %s kernel in %s (make -j%d bzImage)\n", rev, f, out, jobs)
+	if progress == nil {
+		progress = lineProgress(log, 15*time.Second)
+	}
 	cmd := mk(fmt.Sprintf("-j%d", jobs), "bzImage")
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	var lines []string
+	steps := 0
 	done := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(pr)
-		n := 0
-		last := time.Now()
 		for sc.Scan() {
 			l := sc.Text()
-			n++
 			lines = append(lines, l)
 			if len(lines) > 200 {
 				lines = lines[100:]
 			}
-			if time.Since(last) > 15*time.Second {
-				fmt.Fprintf(log, "  %s %s: %s, %d lines of make output, now: %s\n", rev, f, time.Since(start).Round(time.Second), n, strings.TrimSpace(l))
-				last = time.Now()
+			if isBuildStep(l) {
+				steps++
+				progress(BuildProgress{Revision: rev, Flavor: f, Steps: steps, Total: total, Elapsed: time.Since(start), Now: strings.TrimSpace(l)})
 			}
 		}
 		close(done)
@@ -265,6 +269,10 @@ func BuildKernel(rev string, f Flavor, jobs int, log io.Writer) (*Kernel, error)
 	<-done
 	if err != nil {
 		return nil, fmt.Errorf("make bzImage (%s %s): %v\n%s", rev, f, err, strings.Join(lines, "\n"))
+	}
+	progress(BuildProgress{Revision: rev, Flavor: f, Steps: steps, Total: steps, Elapsed: time.Since(start), Done: true})
+	if err := os.WriteFile(filepath.Join(out, stepsFile), []byte(strconv.Itoa(steps)+"\n"), 0o644); err != nil {
+		return nil, err
 	}
 	k.Elapsed = time.Since(start)
 	fmt.Fprintf(log, "built %s %s kernel in %s\n", rev, f, k.Elapsed.Round(time.Second))

@@ -281,6 +281,9 @@ type VMConfig struct {
 	// harness reads NSpid and NScaba through every namespace's own proc
 	// instance, and NScaba is compared per reader namespace.
 	Actions linux.ActionSet
+	// BuildProgress sees every step of a kernel build (nil: a line to Log
+	// every 15 s).
+	BuildProgress func(BuildProgress)
 }
 
 // CexReport is one counterexample replayed on a kernel.
@@ -589,7 +592,7 @@ func RunVM(cfg VMConfig) (*VMResult, error) {
 	}
 	res := &VMResult{Revision: cfg.Revision}
 	for _, f := range cfg.Flavors {
-		k, err := BuildKernel(cfg.Revision, f, cfg.Jobs, cfg.Log)
+		k, err := BuildKernel(cfg.Revision, f, cfg.Jobs, cfg.Log, cfg.BuildProgress)
 		if err != nil {
 			return res, err
 		}

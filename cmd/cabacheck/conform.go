@@ -265,7 +265,8 @@ func runConformVM(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "cabacheck conform vm: revision %s, kernels %s, %d random walks (%d tasks, seed %d)\n", *revision, *flavors, *walks, *tasks, *seed)
 	res, err := kernel.RunVM(kernel.VMConfig{Revision: *revision, Walks: *walks, Tasks: *tasks, Seed: *seed, MaxLen: *maxLen,
-		Jobs: *jobs, Flavors: fl, Log: stdout, OutDir: *outDir, CexTasks: *cexTasks, Timeout: *timeout, NoInstall: *noInstall, SearchCex: *searchCex, TraceFiles: *traceFiles, Actions: acts})
+		Jobs: *jobs, Flavors: fl, Log: stdout, OutDir: *outDir, CexTasks: *cexTasks, Timeout: *timeout, NoInstall: *noInstall, SearchCex: *searchCex, TraceFiles: *traceFiles, Actions: acts,
+		BuildProgress: buildProgress(stderr)})
 	if err != nil {
 		fmt.Fprintf(stderr, "cabacheck conform vm: %v\n", err)
 		return exitUsage

@@ -12,6 +12,7 @@ import (
 
 	"cabacheck/explorer"
 	"cabacheck/growth"
+	"cabacheck/kernel"
 	"cabacheck/spec/linux"
 )
 
@@ -19,8 +20,8 @@ import (
 // a bar (github.com/schollz/progressbar) with an ETA, elsewhere TLC-style
 // lines. A search's total is the growth predictor's estimate of the states
 // it will generate (growth.Predict, from smaller bounds run first); without
-// one the bar is indeterminate and shows the rate. The kernel build's
-// progress belongs to kernel/ and is not here.
+// one the bar is indeterminate and shows the rate. A kernel build's total is
+// the step count of the last build (kernel.BuildProgress).
 
 // barRefresh is how often a search updates its bar on a terminal.
 const barRefresh = 200 * time.Millisecond
@@ -248,4 +249,34 @@ func (s *spinner) stop() {
 	close(s.quit)
 	<-s.done
 	s.bar.Finish()
+}
+
+// buildProgress renders a kernel build's progress as a bar on a terminal;
+// elsewhere it returns nil and the kernel package prints its lines.
+func buildProgress(w io.Writer) func(kernel.BuildProgress) {
+	if !isTerminal(w) {
+		return nil
+	}
+	var bar *progressbar.ProgressBar
+	return func(p kernel.BuildProgress) {
+		if bar == nil {
+			max := int64(-1)
+			if p.Total > 0 {
+				max = int64(p.Total)
+			}
+			bar = progressbar.NewOptions64(max, progressbar.OptionSetWriter(w), progressbar.OptionShowCount(),
+				progressbar.OptionShowIts(), progressbar.OptionSetItsString("steps"), progressbar.OptionSetPredictTime(true),
+				progressbar.OptionFullWidth(), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(barRefresh))
+		}
+		if p.Done {
+			bar.Finish()
+			bar = nil
+			return
+		}
+		if p.Total > 0 && int64(p.Steps) > bar.GetMax64() {
+			bar.ChangeMax64(int64(p.Steps))
+		}
+		bar.Describe(fmt.Sprintf("%s %s kernel: %s", p.Revision, p.Flavor, p.Now))
+		bar.Set64(int64(p.Steps))
+	}
 }

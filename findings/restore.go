@@ -88,7 +88,7 @@ type restoreChecker struct {
 
 // Bits: criu-only kinds, then caba kinds, each indexed by restore.Classes.
 func newRestoreChecker(tasks int, rev linux.Revision) *restoreChecker {
-	c := &restoreChecker{tasks: tasks, criu: restore.CheckerFor(rev, "criu"), caba: restore.CheckerFor(rev, "caba")}
+	c := &restoreChecker{tasks: tasks, criu: restore.CheckerOf(rev, restore.CRIU()), caba: restore.CheckerOf(rev, restore.CABA(rev))}
 	for _, p := range []string{"criu-only", "caba"} {
 		for _, k := range restore.Classes {
 			c.names = append(c.names, p+"/"+k)

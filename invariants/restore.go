@@ -32,7 +32,13 @@ func restorable(planner string, caba bool) func(rev linux.Revision) func(*state.
 		want = restore.OutCaba
 	}
 	return func(rev linux.Revision) func(*state.State, *[]string) bool {
-		c := restore.CheckerFor(rev, planner)
+		c, err := restore.NewChecker(rev, planner) // one memo per bound invariant, so per run
+		if err != nil {
+			return func(_ *state.State, why *[]string) bool {
+				fail(why, "%v", err)
+				return false
+			}
+		}
 		return func(s *state.State, why *[]string) bool {
 			out := c.Outcome(s)
 			if out&restore.OutDumpable == 0 || out&want != 0 {

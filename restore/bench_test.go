@@ -22,7 +22,7 @@ func BenchmarkRestoreSelftest(b *testing.B) {
 // The cost of a memo hit: dumpability, dump, key, lookup.
 func BenchmarkCheckerMemoHit(b *testing.B) {
 	s := build(b, linux.V3, 7, Selftest...)
-	c := CheckerFor(linux.V3, "caba")
+	c := CheckerOf(linux.V3, CABA(linux.V3))
 	c.Outcome(&s)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

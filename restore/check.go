@@ -78,20 +78,24 @@ func (v *Verdict) Class(caba bool) string {
 // Restore dumps s (revision rev), plans its restore with p and replays the
 // plan; with record the replay keeps every state.
 func Restore(rev linux.Revision, s *state.State, p Planner, record bool) Verdict {
+	return restoreWith(NewReplayer(rev), s, p, record)
+}
+
+func restoreWith(rp *Replayer, s *state.State, p Planner, record bool) Verdict {
 	if ok, why := Dumpable(s); !ok {
 		return Verdict{NotDumpable: why}
 	}
-	o := Observe(rev, s)
-	return RestoreObs(rev, &o, p, record)
+	o := Observe(rp.rev, s)
+	return restoreObs(rp, &o, p, record)
 }
 
-// RestoreObs plans and replays the restore of the dump o.
-func RestoreObs(rev linux.Revision, o *Obs, p Planner, record bool) Verdict {
+// restoreObs plans and replays the restore of the dump o.
+func restoreObs(rp *Replayer, o *Obs, p Planner, record bool) Verdict {
 	plan, r := p.Plan(o)
 	if r != nil {
 		return Verdict{Refused: r}
 	}
-	return Verdict{Result: Replay(rev, plan, o, record)}
+	return Verdict{Result: rp.Replay(plan, o, record)}
 }
 
 // Classes names every kind of failure a verdict can have (Verdict.Class),
@@ -154,9 +158,10 @@ func (v *Verdict) Memo() Memo {
 // one planner under one revision. The outcome depends on the state only
 // through its dump, so it is computed once per dump. Safe for concurrent use.
 type Checker struct {
-	rev     linux.Revision
-	planner Planner
-	shards  [64]shard
+	rev      linux.Revision
+	planner  Planner
+	replayer *Replayer
+	shards   [64]shard
 }
 
 type shard struct {
@@ -173,28 +178,12 @@ func NewChecker(rev linux.Revision, name string) (*Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Checker{rev: rev, planner: p}, nil
+	return CheckerOf(rev, p), nil
 }
 
-var checkers sync.Map // checkerKey -> *Checker
-
-type checkerKey struct {
-	rev     linux.Revision
-	planner string
-}
-
-// CheckerFor returns the shared memoised checker of planner name under rev.
-func CheckerFor(rev linux.Revision, name string) *Checker {
-	k := checkerKey{rev, name}
-	if c, ok := checkers.Load(k); ok {
-		return c.(*Checker)
-	}
-	c, err := NewChecker(rev, name)
-	if err != nil {
-		panic(err)
-	}
-	got, _ := checkers.LoadOrStore(k, c)
-	return got.(*Checker)
+// CheckerOf returns the memoised check of planner p under rev.
+func CheckerOf(rev linux.Revision, p Planner) *Checker {
+	return &Checker{rev: rev, planner: p, replayer: NewReplayer(rev)}
 }
 
 // Outcome returns the outcome of restoring s.
@@ -218,7 +207,7 @@ func (c *Checker) Memo(s *state.State) Memo {
 	if ok {
 		return m
 	}
-	v := RestoreObs(c.rev, &o, c.planner, false)
+	v := restoreObs(c.replayer, &o, c.planner, false)
 	m = v.Memo()
 	sh.mu.Lock()
 	if sh.m == nil {
@@ -232,4 +221,4 @@ func (c *Checker) Memo(s *state.State) Memo {
 }
 
 // Explain is the full verdict on s, for the invariants' explanations.
-func (c *Checker) Explain(s *state.State) Verdict { return Restore(c.rev, s, c.planner, false) }
+func (c *Checker) Explain(s *state.State) Verdict { return restoreWith(c.replayer, s, c.planner, false) }

@@ -38,34 +38,47 @@ func (r *Result) TreeRestored() bool { return r.Failed == 0 && r.Tree == "" }
 // CabaRestored reports whether the tree and the caba values are the image's.
 func (r *Result) CabaRestored() bool { return r.TreeRestored() && r.Caba == "" }
 
-var models sync.Map // modelKey -> *linux.Model
-
-type modelKey struct {
-	rev   linux.Revision
-	tasks uint8
+// Replayer replays the plans of one revision, keeping one model per number
+// of slots (building a model costs more than most replays). Safe for
+// concurrent use.
+type Replayer struct {
+	rev    linux.Revision
+	mu     sync.Mutex
+	models map[uint8]*linux.Model
 }
 
-// replayModel returns the model a replay of revision rev with n slots runs
-// in (ReplayActions on).
-func replayModel(rev linux.Revision, n uint8) (*linux.Model, error) {
-	k := modelKey{rev, n}
-	if m, ok := models.Load(k); ok {
-		return m.(*linux.Model), nil
+// NewReplayer returns a replayer of revision rev.
+func NewReplayer(rev linux.Revision) *Replayer {
+	return &Replayer{rev: rev, models: map[uint8]*linux.Model{}}
+}
+
+// model returns the model a replay with n slots runs in (ReplayActions on).
+func (rp *Replayer) model(n uint8) (*linux.Model, error) {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if m, ok := rp.models[n]; ok {
+		return m, nil
 	}
-	m, err := linux.New(linux.Options{Tasks: int(n), Revision: rev, Actions: ReplayActions})
+	m, err := linux.New(linux.Options{Tasks: int(n), Revision: rp.rev, Actions: ReplayActions})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("replay model of %s with %d slots: %w", rp.rev, n, err)
 	}
-	models.Store(k, m)
+	rp.models[n] = m
 	return m, nil
 }
 
-// Replay runs plan p from a fresh initial state of a model of revision rev
-// with enough slots for the image want and the plan's helpers, and compares
-// the final dump with want. With record it keeps every state and action.
+// Replay runs plan p from a fresh initial state of a model of revision rev;
+// see Replayer.Replay.
 func Replay(rev linux.Revision, p *Plan, want *Obs, record bool) *Result {
+	return NewReplayer(rev).Replay(p, want, record)
+}
+
+// Replay runs plan p from a fresh initial state of a model of the
+// replayer's revision with enough slots for the image want and the plan's helpers, and compares
+// the final dump with want. With record it keeps every state and action.
+func (rp *Replayer) Replay(p *Plan, want *Obs, record bool) *Result {
 	r := &Result{Plan: p}
-	m, err := replayModel(rev, p.Slots(want))
+	m, err := rp.model(p.Slots(want))
 	if err != nil {
 		r.Failed, r.FailWhy = 1, err.Error()
 		return r
@@ -91,7 +104,7 @@ func Replay(rev linux.Revision, p *Plan, want *Obs, record bool) *Result {
 			r.Actions = append(r.Actions, append([]spec.Action(nil), acts...))
 		}
 	}
-	r.Restored = Observe(rev, &cur)
+	r.Restored = Observe(rp.rev, &cur)
 	r.Tree = want.TreeDiff(&r.Restored)
 	r.Caba = want.CabaDiff(&r.Restored)
 	return r

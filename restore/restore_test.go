@@ -204,13 +204,13 @@ func TestDumpable(t *testing.T) {
 // The memoised predicate agrees with a fresh restore.
 func TestCheckerMemo(t *testing.T) {
 	s := build(t, linux.V3, 7, Selftest...)
-	c := CheckerFor(linux.V3, "criu")
+	c := CheckerOf(linux.V3, CRIU())
 	for i := 0; i < 2; i++ {
 		if out := c.Outcome(&s); out != OutDumpable {
 			t.Errorf("criu outcome %b", out)
 		}
 	}
-	if out := CheckerFor(linux.V3, "caba").Outcome(&s); out != OutDumpable|OutTree|OutCaba {
+	if out := CheckerOf(linux.V3, CABA(linux.V3)).Outcome(&s); out != OutDumpable|OutTree|OutCaba {
 		t.Errorf("caba outcome %b", out)
 	}
 }

@@ -221,4 +221,6 @@ func (c *Checker) Memo(s *state.State) Memo {
 }
 
 // Explain is the full verdict on s, for the invariants' explanations.
-func (c *Checker) Explain(s *state.State) Verdict { return restoreWith(c.replayer, s, c.planner, false) }
+func (c *Checker) Explain(s *state.State) Verdict {
+	return restoreWith(c.replayer, s, c.planner, false)
+}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"cabacheck/spec/linux"
 )
@@ -11,30 +12,33 @@ import (
 const concernDir = "../testdata/concerns"
 
 var (
-	concernOnce    sync.Once
-	concernResults []*Result
-	concernErr     error
+	liveOnce     sync.Once
+	live         *Live
+	liveErr      error
+	liveProgress []Progress // what RunLive reported (TestLiveProgress)
 )
 
-// allConcerns decides the whole catalogue once per test binary (the
-// regeneration test renders the same results).
-func allConcerns(t *testing.T) []*Result {
+// allLive decides the whole catalogue and explores the pid namespace matrix
+// once per test binary (the regeneration test renders the same results),
+// recording its progress reports.
+func allLive(t *testing.T) *Live {
 	t.Helper()
-	concernOnce.Do(func() {
-		for _, c := range Catalogue() {
-			r, err := c.Run(concernDir, RunConfig{Workers: 2})
-			if err != nil {
-				concernErr = err
-				return
-			}
-			concernResults = append(concernResults, r)
-		}
+	liveOnce.Do(func() {
+		var mu sync.Mutex
+		rc := RunConfig{Workers: 2, ProgressEvery: time.Millisecond, Progress: func(p Progress) {
+			mu.Lock()
+			liveProgress = append(liveProgress, p)
+			mu.Unlock()
+		}}
+		live, liveErr = RunLive(concernDir, rc)
 	})
-	if concernErr != nil {
-		t.Fatal(concernErr)
+	if liveErr != nil {
+		t.Fatal(liveErr)
 	}
-	return concernResults
+	return live
 }
+
+func allConcerns(t *testing.T) []*Result { return allLive(t).Concerns }
 
 // TestConcernsReproduce decides every concern of the catalogue and checks
 // that the checker reproduces its expected verdict (and, for violations,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cabacheck/check"
+	"cabacheck/explorer"
 	"cabacheck/invariants"
 	"cabacheck/spec/linux"
 	"cabacheck/traces"
@@ -26,11 +27,18 @@ type Budget struct {
 	Symmetry bool
 }
 
-// RunConfig is how explorations run: workers and cancellation. Results do
-// not depend on it.
+// RunConfig is how explorations run: workers, cancellation and progress.
+// Results do not depend on it.
 type RunConfig struct {
 	Workers int
 	Context context.Context
+	// Progress, when set, is told about every part of a multi-part run
+	// (Generate, RunMatrix) as it starts, while its search runs (at most
+	// every ProgressEvery, the explorer's default when 0) and as it ends.
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+
+	search func(explorer.Progress) // the running part's hook (parts.run)
 }
 
 // Verdict is the outcome of one check in one exploration.
@@ -105,6 +113,9 @@ func Explore(opt linux.Options, checks []invariants.Invariant, keepGoing bool, b
 		Budget:   check.Budget{MaxStates: b.MaxStates, MaxTime: b.MaxTime, MaxMemory: b.MaxMemory},
 		Workers:  rc.Workers,
 		Context:  rc.Context,
+
+		Progress:      rc.search,
+		ProgressEvery: rc.ProgressEvery,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("exploring %s: %w", model.Name(), err)

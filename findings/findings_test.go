@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"cabacheck/invariants"
 	"cabacheck/spec/linux"
 )
 
@@ -24,7 +25,8 @@ func TestFindingsUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := Render(rec, allConcerns(t))
+	l := allLive(t)
+	doc, err := Render(rec, l.Concerns, l.Pidns)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +97,31 @@ func TestRecordMatchesModel(t *testing.T) {
 		for i := range got.Rows {
 			compare(m.Rows[i], got.Rows[i])
 		}
+		ran++
+	}
+	for _, p := range rec.Pidns {
+		want := p.Exploration
+		if want.Tasks > maxTasks {
+			continue
+		}
+		rev, _, err := recordedModel(want.Revision, want.Tasks, want.Actions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acts, _ := linux.ParseActions(want.Actions)
+		var checks []invariants.Invariant
+		for _, v := range want.Verdicts {
+			inv, err := Resolve(v.Check, rev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checks = append(checks, inv)
+		}
+		got, err := Explore(linux.Options{Tasks: want.Tasks, Revision: rev, Actions: acts}, checks, true, Budget{}, RunConfig{Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		compare(want, got)
 		ran++
 	}
 	if ran == 0 {

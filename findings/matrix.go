@@ -18,6 +18,9 @@ type MatrixConfig struct {
 	Actions   linux.ActionSet
 	Revisions []linux.Revision
 	Budget    Budget // per revision
+	// Checks are further checks by name (Resolve: the findings' own among
+	// them), added to every row and to the table after the others.
+	Checks []string
 }
 
 // Matrix is every revision checked against every CABA invariant (and the
@@ -43,20 +46,75 @@ func MatrixChecks() []invariants.Invariant {
 
 // MatrixChecksFor returns the checks of a matrix row: MatrixChecks for the
 // default actions; with sessions on, the sessions' sanity invariants and the
-// restorability checks (group restore, bound to the revision) as well.
+// restorability checks (group restore, bound to the revision) as well; with
+// pidns on, the pid namespace checks (PidnsChecks).
 func MatrixChecksFor(actions linux.ActionSet, rev linux.Revision) ([]invariants.Invariant, error) {
-	if actions&linux.Sessions == 0 {
-		return MatrixChecks(), nil
+	checks := MatrixChecks()
+	if actions&linux.Sessions != 0 {
+		var err error
+		if checks, err = invariants.SelectFor("all,restore", rev, actions); err != nil {
+			return nil, err
+		}
 	}
-	return invariants.SelectFor("all,restore", rev, actions)
+	if actions&linux.Pidns != 0 {
+		ns, err := PidnsChecks(rev)
+		if err != nil {
+			return nil, err
+		}
+		checks = append(checks, ns...)
+	}
+	return checks, nil
 }
 
-// matrixColumns are the rows of a matrix's table (the CABA invariants, and
-// the restorability checks when sessions are on).
+// PidnsChecks returns the library's checks that read pid namespaces (the
+// derived invariants that need the pidns actions; docs/model.md, "Optional:
+// pid namespaces"), bound to rev, in library order: the derived group with
+// pidns on, less the same group with it off.
+func PidnsChecks(rev linux.Revision) ([]invariants.Invariant, error) {
+	with, err := invariants.SelectFor("derived", rev, linux.AllActions|linux.Sessions|linux.Pidns)
+	if err != nil {
+		return nil, err
+	}
+	without, err := invariants.SelectFor("derived", rev, linux.AllActions|linux.Sessions)
+	if err != nil {
+		return nil, err
+	}
+	old := map[string]bool{}
+	for _, inv := range without {
+		old[inv.Name] = true
+	}
+	var out []invariants.Invariant
+	for _, inv := range with {
+		if !old[inv.Name] {
+			out = append(out, inv)
+		}
+	}
+	return out, nil
+}
+
+// pidnsNames are the names of PidnsChecks (the same for every revision).
+func pidnsNames() []string {
+	checks, err := PidnsChecks(linux.Seed)
+	if err != nil {
+		panic(err) // the library's own groups
+	}
+	var n []string
+	for _, inv := range checks {
+		n = append(n, inv.Name)
+	}
+	return n
+}
+
+// matrixColumns are the rows of a matrix's table (the CABA invariants, the
+// restorability checks when sessions are on, the pid namespace checks when
+// pidns is).
 func matrixColumns(actions linux.ActionSet) []string {
 	cols := CabaInvariants()
 	if actions&linux.Sessions != 0 {
 		cols = append(cols, invariants.RestorableCRIU, invariants.RestorableCABA)
+	}
+	if actions&linux.Pidns != 0 {
+		cols = append(cols, pidnsNames()...)
 	}
 	return cols
 }
@@ -74,23 +132,43 @@ func CabaInvariants() []string {
 }
 
 // RunMatrix explores every revision of cfg, checking all invariants at
-// once and recording the first violation of each. progress, when set, is
-// told about each finished row.
-func RunMatrix(cfg MatrixConfig, rc RunConfig, progress func(*Exploration)) (*Matrix, error) {
-	m := &Matrix{Tasks: cfg.Tasks, Actions: cfg.Actions.String(), Budget: cfg.Budget.String(), Invariants: matrixColumns(cfg.Actions)}
+// once and recording the first violation of each. done, when set, is told
+// about each finished row; rc.Progress sees one part per revision.
+func RunMatrix(cfg MatrixConfig, rc RunConfig, done func(*Exploration)) (*Matrix, error) {
+	return runMatrix(cfg, rc.parts(len(cfg.Revisions)), done)
+}
+
+// MatrixPart names the part of a run that explores revision rev of a matrix.
+func MatrixPart(cfg MatrixConfig, rev linux.Revision) string {
+	return fmt.Sprintf("matrix tasks %d %s %s", cfg.Tasks, actionsFlag(cfg.Actions), rev)
+}
+
+func runMatrix(cfg MatrixConfig, p *parts, done func(*Exploration)) (*Matrix, error) {
+	m := &Matrix{Tasks: cfg.Tasks, Actions: cfg.Actions.String(), Budget: cfg.Budget.String(), Invariants: append(matrixColumns(cfg.Actions), cfg.Checks...)}
 	for _, rev := range cfg.Revisions {
 		opt := linux.Options{Tasks: cfg.Tasks, Revision: rev, Actions: cfg.Actions}
 		checks, err := MatrixChecksFor(cfg.Actions, rev)
 		if err != nil {
 			return nil, err
 		}
-		e, err := Explore(opt, checks, true, cfg.Budget, rc)
+		for _, name := range cfg.Checks {
+			inv, err := Resolve(name, rev)
+			if err != nil {
+				return nil, err
+			}
+			checks = append(checks, inv)
+		}
+		var e *Exploration
+		err = p.run(MatrixPart(cfg, rev), func(rc RunConfig) error {
+			e, err = Explore(opt, checks, true, cfg.Budget, rc)
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
 		m.Rows = append(m.Rows, e)
-		if progress != nil {
-			progress(e)
+		if done != nil {
+			done(e)
 		}
 	}
 	return m, nil
@@ -143,7 +221,7 @@ func cell(e *Exploration, inv string) string {
 		return "not checked"
 	}
 	other := ""
-	if strings.HasPrefix(inv, "CabaClosest") && inv != invariants.IntendedReading(mustRevision(e.Revision)) {
+	if strings.HasPrefix(inv, "CabaClosest") && !intended(inv, mustRevision(e.Revision)) {
 		other = " (other reading)"
 	}
 	if v.Violated {
@@ -153,6 +231,17 @@ func cell(e *Exploration, inv string) string {
 		return fmt.Sprintf("holds (%s states)%s", Commas(e.Distinct), other)
 	}
 	return fmt.Sprintf("no violation to depth %d, partial%s", e.Depth, other)
+}
+
+// intended reports whether check name is revision rev's own reading of
+// "alive" (OwnReading, or its restatement per pid namespace).
+func intended(name string, rev linux.Revision) bool {
+	for _, alias := range []string{OwnReading, invariants.ClosestIntendedNS} {
+		if inv, ok := invariants.ByName(alias, rev); ok && inv.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func mustRevision(s string) linux.Revision {

@@ -22,7 +22,31 @@ type Record struct {
 	Matrices []*Matrix      `json:"matrices"`
 	Fixed    []*FixedRun    `json:"fixed"`
 	Restore  *RestoreRecord `json:"restore,omitempty"`
+	// Pidns are the recorded checks of the pid namespace section, one per
+	// revision (AddPidnsRun).
+	Pidns    []*PidnsRun    `json:"pidns,omitempty"`
 	Settings RecordSettings `json:"settings"`
+}
+
+// AddPidnsRun puts run into the record, in place of a run of the same
+// revision and bound, keeping the runs in the registry's revision order.
+func (r *Record) AddPidnsRun(run *PidnsRun) {
+	var kept []*PidnsRun
+	for _, old := range r.Pidns {
+		if old.Exploration.Revision != run.Exploration.Revision || old.Exploration.Tasks != run.Exploration.Tasks {
+			kept = append(kept, old)
+		}
+	}
+	kept = append(kept, run)
+	var out []*PidnsRun
+	for _, rev := range linux.Revisions() {
+		for _, k := range kept {
+			if k.Exploration.Revision == rev.String() {
+				out = append(out, k)
+			}
+		}
+	}
+	r.Pidns = out
 }
 
 // RestoreRecord is the restorability part of the record: the revision
@@ -116,6 +140,20 @@ func (r *Record) validate() error {
 			return fmt.Errorf("fixed run %d has no exploration", i+1)
 		}
 	}
+	for i, p := range r.Pidns {
+		if p == nil || p.Exploration == nil {
+			return fmt.Errorf("pid namespace run %d has no exploration", i+1)
+		}
+		if _, err := linux.ParseRevision(p.Exploration.Revision); err != nil {
+			return fmt.Errorf("pid namespace run %d: %w", i+1, err)
+		}
+		if _, err := linux.ParseActions(p.Exploration.Actions); err != nil {
+			return fmt.Errorf("pid namespace run %d: %w", i+1, err)
+		}
+		if p.Exploration.Tasks != r.Pidns[0].Exploration.Tasks {
+			return fmt.Errorf("pid namespace runs of %d and %d tasks: the section shows one bound", r.Pidns[0].Exploration.Tasks, p.Exploration.Tasks)
+		}
+	}
 	if rr := r.Restore; rr != nil {
 		if rr.Matrix == nil || len(rr.Matrix.Rows) == 0 || len(rr.Summary) == 0 {
 			return fmt.Errorf("the restorability record has no matrix or no summary")
@@ -154,6 +192,9 @@ func (r *Record) Replay() error {
 	}
 	for _, f := range r.Fixed {
 		rows = append(rows, f.Exploration)
+	}
+	for _, p := range r.Pidns {
+		rows = append(rows, p.Exploration)
 	}
 	if r.Restore != nil {
 		rows = append(rows, r.Restore.Matrix.Rows...)
@@ -195,6 +236,9 @@ func (e *Exploration) replay(v *Verdict) error {
 		return fmt.Errorf("recorded %s trace of %s at %d tasks no longer ends in a violation after %d steps", v.Check, e.Revision, e.Tasks, v.Length)
 	}
 	v.Trace = tr
+	if len(v.Failure) == 0 { // runs imported from check reports keep no explanation
+		v.Failure = inv.Explain(&tr.Steps[len(tr.Steps)-1].State)
+	}
 	return nil
 }
 

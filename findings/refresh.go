@@ -22,7 +22,11 @@ type RefreshConfig struct {
 func MatrixCommand(m *Matrix) string {
 	cmd := fmt.Sprintf("cabacheck matrix --tasks %d", m.Tasks)
 	if m.Actions != linux.DefaultActions.String() {
-		cmd += " --actions " + m.Actions
+		if acts, err := linux.ParseActions(m.Actions); err == nil {
+			cmd += " --actions " + actionsFlag(acts)
+		} else {
+			cmd += " --actions " + m.Actions
+		}
 	}
 	if m.Budget != "" {
 		cmd += " " + m.Budget

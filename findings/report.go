@@ -61,11 +61,16 @@ func holdsWord(ok bool) string {
 	return "**violated**"
 }
 
-// Render writes docs/findings.md from a record of the long explorations and
-// the outcomes of the concerns (in catalogue order). It is deterministic:
-// the only times it prints come from the record.
-func Render(rec *Record, concerns []*Result) (string, error) {
+// Render writes docs/findings.md from a record of the long explorations,
+// the outcomes of the concerns (in catalogue order) and the generated pid
+// namespace matrix (PidnsMatrixConfig). It is deterministic: the only times
+// it prints come from the record.
+func Render(rec *Record, concerns []*Result, ns *Matrix) (string, error) {
 	if err := rec.Replay(); err != nil {
+		return "", err
+	}
+	pidns, err := pidnsMarkdown(ns, rec.Pidns)
+	if err != nil {
 		return "", err
 	}
 	conflict, err := ReadingsConflict()
@@ -88,6 +93,7 @@ func Render(rec *Record, concerns []*Result) (string, error) {
 	if rec.Restore != nil {
 		w("- [Restorability](#restorability)\n")
 	}
+	w("- [Pid namespaces](#pid-namespaces)\n")
 	w("- [Not modelled](#not-modelled)\n- [Measured](#measured)\n\n")
 
 	w("## Revision matrix\n\n")
@@ -206,13 +212,13 @@ func Render(rec *Record, concerns []*Result) (string, error) {
 		b.WriteString("\n")
 	}
 
+	b.WriteString(pidns)
+
 	w("## Not modelled\n\n")
 	w("Items of kernel-semantics.md 3.2 that the model cannot decide, and why:\n\n")
-	w("- Item 7 (pid-namespace boundaries) and item 8 (pid-namespace init exit, `zap_pid_ns_processes`): the matrices above ")
-	w("are of one pid namespace. The optional action set `pidns` (`ForkNewpid`, `ZapBegin`, `ZapReap`; docs/model.md, section ")
-	w("\"Optional: pid namespaces\") models both, with NScaba as each namespace reads it and the derived checks ")
-	w("`NScabaNamesVisibleTask`, `CabaNsMatchesParent` and `CabaClosest*NS`; its figures and shortest traces are in docs/model.md, ")
-	w("not yet in this document.\n")
+	w("- Item 7 (pid-namespace boundaries) and item 8 (pid-namespace init exit, `zap_pid_ns_processes`) are modelled by the ")
+	w("optional action set `pidns` (section [Pid namespaces](#pid-namespaces)); the other matrices are of one pid namespace. ")
+	w("Not modelled there: `unshare(CLONE_NEWPID)`, `setns` and `CLONE_NEWPID | CLONE_PARENT` (docs/model.md).\n")
 	w("- Item 9 (RCU and sparse annotations) and item 10 (lock hold time): properties of memory ordering and cost, not of ")
 	w("the task tree's states; the model's steps are atomic sections under `tasklist_lock`.\n")
 	w("- Item 13 (selftest coverage) is answered by the concern `selftest`: the selftest passes under every revision, so it cannot tell them apart.\n\n")
@@ -228,6 +234,10 @@ func Render(rec *Record, concerns []*Result) (string, error) {
 	for _, f := range rec.Fixed {
 		e := f.Exploration
 		w("| fixed verification %d tasks | %s | %s | %d | %s | %.1f |\n", e.Tasks, Commas(e.Distinct), Commas(e.Generated), e.Depth, e.StopReason, e.Seconds)
+	}
+	for _, r := range rec.Pidns {
+		e := r.Exploration
+		w("| pid namespaces %d tasks (%s), %s | %s | %s | %d | %s | %.1f |\n", e.Tasks, e.Actions, e.Revision, Commas(e.Distinct), Commas(e.Generated), e.Depth, e.StopReason, e.Seconds)
 	}
 	if rr := rec.Restore; rr != nil {
 		for _, e := range rr.Matrix.Rows {
@@ -247,15 +257,63 @@ func yesNo(ok bool) string {
 	return "**no**"
 }
 
-// Generate decides every concern and renders the document.
-func Generate(rec *Record, concernDir string, rc RunConfig) (string, error) {
-	var results []*Result
+// GenerateParts names the parts of Generate, in the order it runs them
+// (what RunConfig.Progress is told): each concern, then each revision of the
+// pid namespace matrix.
+func GenerateParts() []string {
+	var names []string
 	for _, c := range Catalogue() {
-		r, err := c.Run(concernDir, rc)
-		if err != nil {
-			return "", err
-		}
-		results = append(results, r)
+		names = append(names, concernPart(c))
 	}
-	return Render(rec, results)
+	cfg := PidnsMatrixConfig()
+	for _, rev := range cfg.Revisions {
+		names = append(names, MatrixPart(cfg, rev))
+	}
+	return names
+}
+
+func concernPart(c *Concern) string { return "concern " + c.Name }
+
+// Live is what Generate computes anew for the document: the concerns'
+// outcomes and the pid namespace matrix.
+type Live struct {
+	Concerns []*Result
+	Pidns    *Matrix
+}
+
+// RunLive decides every concern and explores the pid namespace matrix,
+// reporting each as a part to rc.Progress.
+func RunLive(concernDir string, rc RunConfig) (*Live, error) {
+	cat := Catalogue()
+	cfg := PidnsMatrixConfig()
+	p := rc.parts(len(cat) + len(cfg.Revisions))
+	live := &Live{}
+	for _, c := range cat {
+		err := p.run(concernPart(c), func(rc RunConfig) error {
+			r, err := c.Run(concernDir, rc)
+			if err == nil {
+				live.Concerns = append(live.Concerns, r)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	m, err := runMatrix(cfg, p, nil)
+	if err != nil {
+		return nil, err
+	}
+	live.Pidns = m
+	return live, nil
+}
+
+// Generate decides every concern, explores the pid namespace matrix and
+// renders the document.
+func Generate(rec *Record, concernDir string, rc RunConfig) (string, error) {
+	live, err := RunLive(concernDir, rc)
+	if err != nil {
+		return "", err
+	}
+	return Render(rec, live.Concerns, live.Pidns)
 }

@@ -20,7 +20,7 @@ var allowedImports = map[string][]string{
 	"cmd/cabacheck":               {"check", "explorer", "findings", "growth", "invariants", "kernel", "reproduce", "restore", "revfile", "scenario", "simulate", "spec", "spec/linux", "spec/toy", "traces"},
 	"explorer":                    {"spec"},
 	"explorer/badgerstore":        {"explorer", "spec"},
-	"findings":                    {"check", "invariants", "restore", "scenario", "spec", "spec/linux", "state", "traces"},
+	"findings":                    {"check", "explorer", "invariants", "restore", "scenario", "spec", "spec/linux", "state", "traces"},
 	"growth":                      {"check", "explorer", "spec", "spec/linux"},
 	"invariants":                  {"restore", "spec", "spec/linux", "state"},
 	"kernel":                      {"check", "invariants", "scenario", "spec", "spec/linux", "state", "traces"},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"cabacheck/findings"
 	"cabacheck/spec/linux"
@@ -28,6 +29,7 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 	refreshRestore := fs.Bool("refresh-restore", false, "rerun only the restorability explorations (matrix with sessions and the planners' summary) and update the record")
 	restoreTasks := fs.Int("restore-tasks", 4, "with --refresh or --refresh-restore: the bound of the restorability explorations (0: none)")
 	restoreActions := fs.String("restore-actions", "default,sessions", "with --refresh or --refresh-restore: the actions of the restorability explorations (sessions must be on)")
+	addPidns := fs.StringArray("add-pidns-run", nil, "add to the record the pid namespace run REPORT.json (output of 'cabacheck check --json --continue' with pidns), or REPORT.json:TIME.txt with the output of /usr/bin/time -v around it, in place of the run of the same revision")
 	dir := fs.String("dir", "", "directory of the concern scenarios (default: testdata/concerns of the repository)")
 	wf := addWorkersFlag(fs)
 	if c := parseCommand(fs, args, stdout, stderr, 0, wf); c >= 0 {
@@ -80,6 +82,23 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", *recPath)
 		return true
+	}
+	if len(*addPidns) > 0 {
+		rec, err := findings.ReadRecord(*recPath)
+		if err != nil {
+			return usageError(stderr, "findings", fmt.Errorf("--add-pidns-run: %w", err))
+		}
+		for _, arg := range *addPidns {
+			run, err := readPidnsRun(arg)
+			if err != nil {
+				return usageError(stderr, "findings", fmt.Errorf("--add-pidns-run %s: %w", arg, err))
+			}
+			rec.AddPidnsRun(run)
+		}
+		if err := rec.Write(*recPath); err != nil {
+			return usageError(stderr, "findings", err)
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", *recPath)
 	}
 	if *refreshRestore && !*refresh {
 		rec, err := findings.ReadRecord(*recPath)
@@ -145,6 +164,9 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 			ran = ran[1:]
 		}
 		rec.Settings.MatrixTasks = all
+		if old, err := findings.ReadRecord(*recPath); err == nil {
+			rec.Pidns = old.Pidns // made by check runs, not by --refresh
+		}
 		if !save(rec) {
 			return exitUsage
 		}
@@ -153,9 +175,10 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "findings", fmt.Errorf("%v (make it with --refresh)", err))
 	}
-	spin := startSpinner(stderr, isTerminal(stderr), fmt.Sprintf("deciding the %d review concerns", len(findings.Catalogue())))
+	bar := newPartsProgress(stderr, isTerminal(stderr), "findings: parts")
+	rc.Progress, rc.ProgressEvery = bar.update, bar.every()
 	doc, err := findings.Generate(rec, *dir, rc)
-	spin.stop()
+	bar.finish()
 	if err != nil {
 		fmt.Fprintf(stderr, "cabacheck findings: %v\n", err)
 		return exitUsage
@@ -190,4 +213,21 @@ func readMatrix(path string) (*findings.Matrix, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &m, nil
+}
+
+// readPidnsRun reads the argument of --add-pidns-run: REPORT.json or
+// REPORT.json:TIME.txt.
+func readPidnsRun(arg string) (*findings.PidnsRun, error) {
+	reportPath, timePath, _ := strings.Cut(arg, ":")
+	report, err := os.ReadFile(reportPath)
+	if err != nil {
+		return nil, err
+	}
+	var timeV []byte
+	if timePath != "" {
+		if timeV, err = os.ReadFile(timePath); err != nil {
+			return nil, err
+		}
+	}
+	return findings.ImportPidnsRun(report, timeV)
 }

@@ -36,9 +36,11 @@ func runMatrix(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := stopContext()
 	defer stop()
-	// One line per revision as it ends; on a terminal above a bar over the
-	// revisions, whose ETA is the time per revision so far.
-	bar := newCountProgress(stderr, isTerminal(stderr), len(revs), fmt.Sprintf("matrix, %d tasks: revisions", *tasks))
+	// One line per revision as it starts and ends (and TLC-style lines
+	// while it runs); on a terminal a bar over the revisions instead, its
+	// text the running search, its ETA the time per revision so far, with
+	// the line of each finished revision above it.
+	bar := newPartsProgress(stderr, isTerminal(stderr), fmt.Sprintf("matrix, %d tasks: revisions", *tasks))
 	progress := func(e *findings.Exploration) {
 		var bad []string
 		for _, v := range e.Verdicts {
@@ -49,11 +51,11 @@ func runMatrix(args []string, stdout, stderr io.Writer) int {
 		if len(bad) == 0 {
 			bad = []string{"nothing"}
 		}
-		bar.done(fmt.Sprintf("%s: %s distinct states, depth %d, %s in %.1fs; violated: %s",
+		bar.line(fmt.Sprintf("%s: %s distinct states, depth %d, %s in %.1fs; violated: %s",
 			e.Revision, commas(e.Distinct), e.Depth, e.StopReason, e.Seconds, strings.Join(bad, ", ")))
 	}
 	m, err := findings.RunMatrix(findings.MatrixConfig{Tasks: *tasks, Actions: actions, Revisions: revs, Budget: budget},
-		findings.RunConfig{Workers: wf.n, Context: ctx}, progress)
+		findings.RunConfig{Workers: wf.n, Context: ctx, Progress: bar.update, ProgressEvery: bar.every()}, progress)
 	bar.finish()
 	if err != nil {
 		fmt.Fprintf(stderr, "cabacheck matrix: %v\n", err)

@@ -76,8 +76,8 @@ func TestCheckProgressBarOnTerminal(t *testing.T) {
 }
 
 // The matrix draws a bar over the revisions on a terminal, with each
-// revision's line above it; the spinner of findings shows what it does.
-func TestMatrixAndSpinnerOnTerminal(t *testing.T) {
+// revision's line above it.
+func TestMatrixAndGrowthOnTerminal(t *testing.T) {
 	out := underPTY(t, "matrix", "--tasks", "3")
 	if !strings.Contains(out, "\r") || !strings.Contains(out, "revisions") || !strings.Contains(out, "seed: ") {
 		t.Errorf("want a bar over the revisions and their lines, got %q", out)
@@ -88,19 +88,6 @@ func TestMatrixAndSpinnerOnTerminal(t *testing.T) {
 	out = underPTY(t, "growth", "--tasks", "2..4", "--revision", "v3", "--out", t.TempDir())
 	if !strings.Contains(out, "\r") || !strings.Contains(out, "tasks 4 v3: level") {
 		t.Errorf("growth: want a bar per bound, got %q", out)
-	}
-	out = onPTY(t, func(tty *os.File) {
-		s := startSpinner(tty, true, "deciding the review concerns")
-		time.Sleep(3 * barRefresh)
-		s.stop()
-	})
-	if !strings.Contains(out, "\r") || !strings.Contains(out, "deciding the review concerns") {
-		t.Errorf("want a spinner, got %q", out)
-	}
-	var plain bytes.Buffer
-	startSpinner(&plain, false, "deciding the review concerns").stop()
-	if plain.String() != "cabacheck: deciding the review concerns...\n" {
-		t.Errorf("off a terminal: %q", plain.String())
 	}
 }
 

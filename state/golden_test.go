@@ -92,7 +92,11 @@ func loadCorpus(t testing.TB) []corpusPair {
 // breadth-first search; the sessions walks diverge where de_thread's execd
 // changed before) has the old fields, representative and canonical form of
 // the code before.
-const goldenState = "fc88517f680cf4dcf1fce13960d59df0d82d94d8783c8dd4b281d002ded87622"
+//
+// Re-recorded when symmetry started keeping the slot order of each pid
+// namespace block: every checked state without a namespace below the root
+// kept its representative and permutation (62,092 states checked).
+const goldenState = "4e82f99da864bcf06d053f57d6a45074dba5d3651543b3fa6895736690ec4106"
 
 func TestGoldenState(t *testing.T) {
 	corpus := loadCorpus(t)

@@ -10,22 +10,37 @@ import "slices"
 // relative order of the Running threads of each group maps every behaviour
 // of a state to a behaviour of its image: such states are merged. Everything
 // else (every field of the Fields table: groups, parents, caba, cabds lists,
-// born, leaders, exec, session and process group ids, flags) is carried
-// along by the permutation. Sessions and process groups add no dependence
-// on slot order: setsid and setpgid compare ids for equality only (is there
-// a group with pgid g, is sid[c] == sid[g], is c a child of a thread of g),
-// every id is a group name renamed with its group, and no action picks the
-// lowest or highest of anything among them.
+// born, leaders, exec, session and process group ids, pid namespaces, flags)
+// is carried along by the permutation. Sessions and process groups add no
+// dependence on slot order: setsid and setpgid compare ids for equality only
+// (is there a group with pgid g, is sid[c] == sid[g], is c a child of a
+// thread of g), every id is a group name renamed with its group, and no
+// action picks the lowest or highest of anything among them.
+//
+// Pid namespaces add one more: a task's pid number in a namespace other than
+// the root is its rank, in slot order, among the born slots with a pid there
+// (PidNr; in the root the number is the slot itself, renamed with it). So
+// the merged permutations also keep the relative order of the slots of each
+// nsBlock: the slots whose namespace is, or is nested in, one namespace k of
+// level 1 (k's own slot first). Every non-root namespace's members lie in
+// one block, so every pid number outside the root, and with it every NSpid
+// and NScaba line, is the same in all states of a class; slots in the root
+// namespace, and blocks as wholes, move as before. With pidns off there is
+// no block and the reduction is the one above.
 //
 // The representative is found by canonical labelling: slots get a colour by
 // colour refinement over the pointer structure (AHU-style: a slot's colour
 // is its own fields plus the colours of what it points at and of what points
 // at it, iterated to a fixed point), are sorted by (colour of their group,
-// rank among the group's Running threads, own colour), and ties, which only
-// remain between slots refinement cannot tell apart, are broken every
-// possible way, keeping the smallest encoding. The key is invariant under
-// the merged permutations and every order it allows is one of them, so the
-// result is the same for all states of a class: the reduction is exact.
+// rank among the group's Running threads, own colour), a slot of a block by
+// (colour of its block's namespace, rank in the block, own colour) after all
+// those of the root, and ties, which only remain between slots refinement
+// cannot tell apart, are broken every possible way, keeping the smallest
+// encoding. The key is invariant under the merged permutations and every
+// order it allows is one of them (a tie inside a block's key holds slots of
+// different blocks of one rank, and all ranks r of equal blocks come before
+// their ranks r+1), so the result is the same for all states of a class: the
+// reduction is exact.
 
 // SymmetryCanonical returns the representative of s's class.
 func (s *State) SymmetryCanonical() State {
@@ -57,13 +72,20 @@ func (s *State) symmetryCanonical(best *[Slots]uint8) State {
 		return *s
 	}
 	color := s.refine(mov)
+	var blk [Slots]uint8
+	blocks := s.nsBlocks(mov, &blk)
 	type keyed struct {
 		slot             uint8
+		inBlock          bool
 		group, rank, own uint64
 	}
 	var ksBuf [Slots]keyed
 	ks := ksBuf[:len(mov)]
 	for k, i := range mov {
+		if b := blk[i]; b != 0 {
+			ks[k] = keyed{slot: i, inBlock: true, group: color[b], rank: uint64(blockRank(mov, &blk, i)), own: color[i]}
+			continue
+		}
 		g := color[i]
 		if t := s.Tg[i]; t >= 2 && t != None && s.St[t] != Unborn {
 			g = color[t]
@@ -71,6 +93,12 @@ func (s *State) symmetryCanonical(best *[Slots]uint8) State {
 		ks[k] = keyed{slot: i, group: g, rank: uint64(s.runningRank(i)), own: color[i]}
 	}
 	cmpKey := func(a, b keyed) int {
+		if blocks && a.inBlock != b.inBlock {
+			if b.inBlock {
+				return -1
+			}
+			return 1
+		}
 		if a.group != b.group {
 			return cmpU(a.group, b.group)
 		}
@@ -155,6 +183,41 @@ func permuteRange(xs []uint8, k int, fn func()) {
 		permuteRange(xs, k+1, fn)
 		xs[k], xs[i] = xs[i], xs[k]
 	}
+}
+
+// nsBlocks sets blk[i], for every movable slot i whose pid namespace is not
+// the root, to the namespace of level 1 on its chain (its nsBlock), and
+// reports whether there is any. With pidns off every namespace is the root
+// and it returns false after one pass.
+func (s *State) nsBlocks(mov []uint8, blk *[Slots]uint8) bool {
+	any := false
+	for _, i := range mov {
+		m := s.Pidns[i]
+		if m <= 1 || m > s.N {
+			continue // the root (or no namespace a valid state has)
+		}
+		for step := 0; step <= int(s.N); step++ {
+			p := s.NsParent(m)
+			if p <= 1 || p > s.N {
+				break
+			}
+			m = p
+		}
+		blk[i], any = m, true
+	}
+	return any
+}
+
+// blockRank is the number of slots of i's nsBlock below i: the order that
+// every pid number of the block's namespaces is derived from.
+func blockRank(mov []uint8, blk *[Slots]uint8, i uint8) int {
+	r := 0
+	for _, j := range mov {
+		if j < i && blk[j] == blk[i] {
+			r++
+		}
+	}
+	return r
 }
 
 // runningRank is the number of Running threads of i's group before i, or

@@ -17,14 +17,11 @@ type SymmetricModel struct {
 
 var _ spec.Model = (*SymmetricModel)(nil)
 
-// NewSymmetric returns the symmetry-reduced model for opt. It refuses the
-// pidns actions: pid numbers are derived from the order of slots inside each
-// namespace, which the reduction's permutations may change, so the
-// reduction is not known to be exact there (docs/model.md).
+// NewSymmetric returns the symmetry-reduced model for opt. With the pidns
+// actions the merged permutations also keep the slot order inside each
+// namespace tree below the root, which every pid number there is derived
+// from (state/symmetry.go, docs/scale.md), so the reduction stays exact.
 func NewSymmetric(opt Options) (*SymmetricModel, error) {
-	if opt.Actions&Pidns != 0 {
-		return nil, fmt.Errorf("--symmetry is not supported with the pidns actions (pid numbers follow the slot order inside each namespace)")
-	}
 	m, err := New(opt)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ type checkReport struct {
 	Revision       string            `json:"revision"`
 	Actions        string            `json:"actions"`
 	Invariants     []string          `json:"invariants"`
+	Symmetry       bool              `json:"symmetry,omitempty"`
 	Workers        int               `json:"workers"`
 	DistinctStates uint64            `json:"distinct_states"`
 	StatesGen      uint64            `json:"states_generated"`
@@ -163,7 +164,7 @@ func runCheck(args []string, stdout, stderr io.Writer) (code int) {
 	}()
 	if *asJSON {
 		rep := target.report
-		rep.Invariants, rep.Workers = names, wf.n
+		rep.Invariants, rep.Workers, rep.Symmetry = names, wf.n, sf.symmetry
 		rep.DistinctStates, rep.StatesGen, rep.Depth, rep.Complete = res.Distinct, res.Generated, res.Depth, res.Complete
 		rep.StopReason, rep.Budget, rep.ElapsedSeconds = res.StopReason, res.Budget, res.Elapsed.Seconds()
 		rep.StatesPerSec = float64(res.Distinct) / res.Elapsed.Seconds()

@@ -15,6 +15,9 @@ import (
 // through spec, models and state never import the engine, and nothing
 // imports a command.
 var allowedImports = map[string][]string{
+	"beam":                        {},
+	"beam/cmd/cabacheck-beam":     {"beam/engine", "check", "spec/linux"},
+	"beam/engine":                 {"check", "explorer", "invariants", "spec", "spec/linux", "spec/toy"},
 	"bench":                       {},
 	"check":                       {"explorer", "explorer/badgerstore", "spec", "traces"},
 	"cmd/cabacheck":               {"check", "explorer", "findings", "growth", "invariants", "kernel", "reproduce", "restore", "revfile", "scenario", "simulate", "spec", "spec/linux", "spec/toy", "traces"},

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dustin/go-humanize"
-
 	"cabacheck/check"
 	"cabacheck/explorer"
 	"cabacheck/invariants"
@@ -185,7 +183,7 @@ func runCheck(args []string, stdout, stderr io.Writer) (code int) {
 		}
 		return code
 	}
-	printCheckReport(stdout, res)
+	check.WriteReport(stdout, res.Summary())
 	if res.ActionCoverage != nil {
 		printCoverage(stdout, stderr, res)
 	}
@@ -246,46 +244,8 @@ func describeModel(m spec.Model) string {
 	return m.Name()
 }
 
-// printCheckReport prints the counterexamples and the TLC-style summary.
-func printCheckReport(w io.Writer, res *check.Result) {
-	for _, ce := range res.Counterexamples {
-		fmt.Fprintf(w, "\nError: Invariant %s is violated. Shortest trace: %d steps.\n", ce.Invariant, ce.Trace.Len())
-		fmt.Fprint(w, ce.Trace.Text())
-	}
-	n := len(res.Counterexamples)
-	switch {
-	case n > 0 && res.Complete:
-		fmt.Fprintf(w, "\nModel checking completed. %d invariant(s) violated.\n", n)
-	case n > 0 && res.StopReason == "violation":
-		fmt.Fprintf(w, "\nModel checking stopped at the first violation (use --continue to check on).\n")
-	case n > 0 && res.Budget != "":
-		fmt.Fprintf(w, "\nModel checking stopped by the --%s budget. %d invariant(s) violated so far; partial statistics are kept.\n", res.Budget, n)
-	case n > 0:
-		fmt.Fprintf(w, "\nModel checking stopped (%s). %d invariant(s) violated so far.\n", res.StopReason, n)
-	case res.Complete:
-		fmt.Fprintf(w, "\nModel checking completed. No error has been found.\n")
-	case res.Budget != "":
-		fmt.Fprintf(w, "\nModel checking stopped by the --%s budget. No error has been found so far; partial statistics are kept.\n", res.Budget)
-	default:
-		fmt.Fprintf(w, "\nModel checking stopped (%s). No error has been found so far.\n", res.StopReason)
-	}
-	fmt.Fprintf(w, "  Estimates of the probability that cabacheck did not check all reachable states\n  because two distinct states had the same fingerprint:\n")
-	fmt.Fprintf(w, "  calculated (optimistic):  val = %.2g\n  based on the actual fingerprints:  val = %.2g\n", res.CollisionOptimistic, res.CollisionActual)
-	left := uint64(0)
-	if !res.Complete && len(res.Levels) > 0 {
-		left = res.Levels[len(res.Levels)-1].New
-	}
-	fmt.Fprintf(w, "%s states generated, %s distinct states found, %s states left on queue.\n", commas(res.Generated), commas(res.Distinct), commas(left))
-	if res.Complete {
-		fmt.Fprintf(w, "The depth of the complete state graph search is %d.\n", res.Depth)
-	} else {
-		fmt.Fprintf(w, "The search reached depth %d.\n", res.Depth)
-	}
-	fmt.Fprintf(w, "Finished in %s (%s distinct states/s) at %s\n", res.Elapsed.Round(time.Millisecond), commas(uint64(float64(res.Distinct)/res.Elapsed.Seconds())), time.Now().Format("2006-01-02 15:04:05"))
-}
-
 // commas formats n with thousands separators, as TLC does.
-func commas(n uint64) string { return humanize.Comma(int64(n)) }
+func commas(n uint64) string { return check.Commas(n) }
 
 // printCoverage prints the action coverage as a table (TLC's -coverage
 // gives, per action, the states found and the distinct states), then warns

@@ -10,8 +10,8 @@ import (
 
 // The pid namespace section (issue 12): a revision matrix with the pid
 // namespace checks, generated at a bound small enough to rerun whenever the
-// document is rendered, the recorded checks of a larger bound (PidnsRun,
-// made with `cabacheck check` and added with `findings --add-pidns-run`),
+// document is rendered, the recorded checks of a larger bound (CheckRun,
+// made with `cabacheck check` and added with `findings --add-run`),
 // and the questions a container raises, each decided by the generated
 // matrix.
 
@@ -136,19 +136,8 @@ func danglingSince(v Verdict, rev linux.Revision) string {
 	return fmt.Sprintf("The caba dangles from step %d on, after the zap began (step %d): the init's exit leaves it dangling.", from, zap)
 }
 
-// PidnsRun is one recorded `cabacheck check` with pid namespaces at a bound
-// too large to rerun when rendering (minutes and gigabytes per revision).
-type PidnsRun struct {
-	Command     string       `json:"command"`
-	Exploration *Exploration `json:"exploration"`
-	// From `/usr/bin/time -v` around the command, when given: the whole
-	// process's wall-clock time and peak resident set size.
-	WallSeconds  float64 `json:"wall_seconds,omitempty"`
-	PeakRSSBytes uint64  `json:"peak_rss_bytes,omitempty"`
-}
-
 // pidnsRecordMatrix arranges the recorded runs of one bound as a matrix.
-func pidnsRecordMatrix(runs []*PidnsRun) *Matrix {
+func pidnsRecordMatrix(runs []*CheckRun) *Matrix {
 	if len(runs) == 0 {
 		return nil
 	}
@@ -183,7 +172,7 @@ func fixNeedsNoChange(e *Exploration) (violated []string, onlyOtherReadings bool
 
 // pidnsMarkdown renders the section from the generated matrix ns and the
 // recorded runs.
-func pidnsMarkdown(ns *Matrix, runs []*PidnsRun) (string, error) {
+func pidnsMarkdown(ns *Matrix, runs []*CheckRun) (string, error) {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("## Pid namespaces\n\n")
@@ -216,7 +205,7 @@ func pidnsMarkdown(ns *Matrix, runs []*PidnsRun) (string, error) {
 	if rec != nil {
 		w("### %d tasks, with pid namespaces (recorded)\n\n", rec.Tasks)
 		w("Complete explorations, one `cabacheck check --continue` per revision (commands below), recorded in docs/findings.json ")
-		w("(`%s`); their traces are replayed when this document is rendered. ", "cabacheck findings --add-pidns-run REPORT.json:TIME.txt")
+		w("(`%s`); their traces are replayed when this document is rendered. ", "cabacheck findings --add-run REPORT.json:TIME.txt")
 		w("Each is the acceptance run `cabacheck check --tasks %d --actions default,pidns --continue` with the pid namespace checks added to `--invariants all` (the same search). ", rec.Tasks)
 		w("The section's own checks are not in them: the table after the matrix gives what the library invariant each restricts implies.\n\n")
 		b.WriteString(rec.Markdown())

@@ -142,7 +142,7 @@ func TestNamespaceChecksRestrictLibrary(t *testing.T) {
 // (2,964 distinct states, depth 14), the verdicts of the same search, a
 // command that reproduces it, and GNU time's figures worked by hand
 // (3:18.72 is 198.72 s; 1,926,860 kB is 1,973,104,640 bytes).
-func TestImportPidnsRun(t *testing.T) {
+func TestImportRun(t *testing.T) {
 	report, err := os.ReadFile("../testdata/findings/check-pidns-3-v3.json")
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +151,7 @@ func TestImportPidnsRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := ImportPidnsRun(report, timeV)
+	run, err := ImportRun(report, timeV)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,20 +193,23 @@ func TestImportPidnsRun(t *testing.T) {
 	if !v.Violated || v.Trace == nil || len(v.Failure) == 0 {
 		t.Errorf("CabaNsMatchesParent after replay: %+v", v)
 	}
+	if !run.Pidns() {
+		t.Error("a pidns run not seen as one")
+	}
 	for _, bad := range [][]byte{[]byte("{"), []byte(`{"model":"toy"}`), []byte(`{"model":"linux","revision":"v3","actions":"default"}`)} {
-		if _, err := ImportPidnsRun(bad, nil); err == nil {
+		if _, err := ImportRun(bad, nil); err == nil {
 			t.Errorf("%s: imported", bad)
 		}
 	}
-	if _, err := ImportPidnsRun(report, []byte("not time output")); err == nil {
+	if _, err := ImportRun(report, []byte("not time output")); err == nil {
 		t.Error("a time file without figures was accepted")
 	}
 }
 
 // AddPidnsRun replaces the run of the same revision and keeps registry order.
 func TestAddPidnsRun(t *testing.T) {
-	mk := func(rev string, states uint64) *PidnsRun {
-		return &PidnsRun{Exploration: &Exploration{Revision: rev, Tasks: 5, Distinct: states}}
+	mk := func(rev string, states uint64) *CheckRun {
+		return &CheckRun{Exploration: &Exploration{Revision: rev, Tasks: 5, Distinct: states}}
 	}
 	r := &Record{}
 	r.AddPidnsRun(mk("fixed", 1))

@@ -24,21 +24,24 @@ type Record struct {
 	Restore  *RestoreRecord `json:"restore,omitempty"`
 	// Pidns are the recorded checks of the pid namespace section, one per
 	// revision (AddPidnsRun).
-	Pidns    []*PidnsRun    `json:"pidns,omitempty"`
+	Pidns []*CheckRun `json:"pidns,omitempty"`
+	// Large are the recorded complete checks past the generated matrices'
+	// bounds, without pid namespaces (AddRun), symmetry-reduced or not.
+	Large    []*CheckRun    `json:"large,omitempty"`
 	Settings RecordSettings `json:"settings"`
 }
 
 // AddPidnsRun puts run into the record, in place of a run of the same
 // revision and bound, keeping the runs in the registry's revision order.
-func (r *Record) AddPidnsRun(run *PidnsRun) {
-	var kept []*PidnsRun
+func (r *Record) AddPidnsRun(run *CheckRun) {
+	var kept []*CheckRun
 	for _, old := range r.Pidns {
 		if old.Exploration.Revision != run.Exploration.Revision || old.Exploration.Tasks != run.Exploration.Tasks {
 			kept = append(kept, old)
 		}
 	}
 	kept = append(kept, run)
-	var out []*PidnsRun
+	var out []*CheckRun
 	for _, rev := range linux.Revisions() {
 		for _, k := range kept {
 			if k.Exploration.Revision == rev.String() {
@@ -154,6 +157,20 @@ func (r *Record) validate() error {
 			return fmt.Errorf("pid namespace runs of %d and %d tasks: the section shows one bound", r.Pidns[0].Exploration.Tasks, p.Exploration.Tasks)
 		}
 	}
+	for i, p := range r.Large {
+		if p == nil || p.Exploration == nil {
+			return fmt.Errorf("large run %d has no exploration", i+1)
+		}
+		if _, err := linux.ParseRevision(p.Exploration.Revision); err != nil {
+			return fmt.Errorf("large run %d: %w", i+1, err)
+		}
+		if _, err := linux.ParseActions(p.Exploration.Actions); err != nil {
+			return fmt.Errorf("large run %d: %w", i+1, err)
+		}
+		if p.Pidns() {
+			return fmt.Errorf("large run %d has the pidns actions: it belongs to the pid namespace runs", i+1)
+		}
+	}
 	if rr := r.Restore; rr != nil {
 		if rr.Matrix == nil || len(rr.Matrix.Rows) == 0 || len(rr.Summary) == 0 {
 			return fmt.Errorf("the restorability record has no matrix or no summary")
@@ -194,6 +211,9 @@ func (r *Record) Replay() error {
 		rows = append(rows, f.Exploration)
 	}
 	for _, p := range r.Pidns {
+		rows = append(rows, p.Exploration)
+	}
+	for _, p := range r.Large {
 		rows = append(rows, p.Exploration)
 	}
 	if r.Restore != nil {

@@ -104,6 +104,7 @@ func Render(rec *Record, concerns []*Result, ns *Matrix) (string, error) {
 		b.WriteString(m.Markdown())
 		b.WriteString("\n")
 	}
+	b.WriteString(largeMarkdown(rec.Large))
 	if rr := rec.Restore; rr != nil {
 		m := rr.Matrix
 		w("### %d tasks, with sessions and process groups: restorability\n\n`%s`\n\n", m.Tasks, MatrixCommand(m))
@@ -234,6 +235,14 @@ func Render(rec *Record, concerns []*Result, ns *Matrix) (string, error) {
 	for _, f := range rec.Fixed {
 		e := f.Exploration
 		w("| fixed verification %d tasks | %s | %s | %d | %s | %.1f |\n", e.Tasks, Commas(e.Distinct), Commas(e.Generated), e.Depth, e.StopReason, e.Seconds)
+	}
+	for _, r := range rec.Large {
+		e := r.Exploration
+		sym := ""
+		if e.Symmetry {
+			sym = ", symmetry"
+		}
+		w("| check %d tasks (%s%s), %s | %s | %s | %d | %s | %.1f |\n", e.Tasks, e.Actions, sym, e.Revision, Commas(e.Distinct), Commas(e.Generated), e.Depth, e.StopReason, e.Seconds)
 	}
 	for _, r := range rec.Pidns {
 		e := r.Exploration

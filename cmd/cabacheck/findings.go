@@ -29,7 +29,7 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 	refreshRestore := fs.Bool("refresh-restore", false, "rerun only the restorability explorations (matrix with sessions and the planners' summary) and update the record")
 	restoreTasks := fs.Int("restore-tasks", 4, "with --refresh or --refresh-restore: the bound of the restorability explorations (0: none)")
 	restoreActions := fs.String("restore-actions", "default,sessions", "with --refresh or --refresh-restore: the actions of the restorability explorations (sessions must be on)")
-	addPidns := fs.StringArray("add-pidns-run", nil, "add to the record the pid namespace run REPORT.json (output of 'cabacheck check --json --continue' with pidns), or REPORT.json:TIME.txt with the output of /usr/bin/time -v around it, in place of the run of the same revision")
+	addRuns := fs.StringArray("add-run", nil, "add to the record the complete run REPORT.json (output of 'cabacheck check --json --continue'; with pidns it goes to the pid namespace section, else beside the revision matrix), or REPORT.json:TIME.txt with the output of /usr/bin/time -v around it, in place of the run of the same revision, bound, actions and symmetry")
 	dir := fs.String("dir", "", "directory of the concern scenarios (default: testdata/concerns of the repository)")
 	wf := addWorkersFlag(fs)
 	if c := parseCommand(fs, args, stdout, stderr, 0, wf); c >= 0 {
@@ -83,17 +83,17 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "wrote %s\n", *recPath)
 		return true
 	}
-	if len(*addPidns) > 0 {
+	if len(*addRuns) > 0 {
 		rec, err := findings.ReadRecord(*recPath)
 		if err != nil {
-			return usageError(stderr, "findings", fmt.Errorf("--add-pidns-run: %w", err))
+			return usageError(stderr, "findings", fmt.Errorf("--add-run: %w", err))
 		}
-		for _, arg := range *addPidns {
-			run, err := readPidnsRun(arg)
+		for _, arg := range *addRuns {
+			run, err := readRun(arg)
 			if err != nil {
-				return usageError(stderr, "findings", fmt.Errorf("--add-pidns-run %s: %w", arg, err))
+				return usageError(stderr, "findings", fmt.Errorf("--add-run %s: %w", arg, err))
 			}
-			rec.AddPidnsRun(run)
+			rec.AddRun(run)
 		}
 		if err := rec.Write(*recPath); err != nil {
 			return usageError(stderr, "findings", err)
@@ -165,7 +165,7 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 		}
 		rec.Settings.MatrixTasks = all
 		if old, err := findings.ReadRecord(*recPath); err == nil {
-			rec.Pidns = old.Pidns // made by check runs, not by --refresh
+			rec.Pidns, rec.Large = old.Pidns, old.Large // made by check runs, not by --refresh
 		}
 		if !save(rec) {
 			return exitUsage
@@ -215,9 +215,9 @@ func readMatrix(path string) (*findings.Matrix, error) {
 	return &m, nil
 }
 
-// readPidnsRun reads the argument of --add-pidns-run: REPORT.json or
+// readRun reads the argument of --add-run: REPORT.json or
 // REPORT.json:TIME.txt.
-func readPidnsRun(arg string) (*findings.PidnsRun, error) {
+func readRun(arg string) (*findings.CheckRun, error) {
 	reportPath, timePath, _ := strings.Cut(arg, ":")
 	report, err := os.ReadFile(reportPath)
 	if err != nil {
@@ -229,5 +229,5 @@ func readPidnsRun(arg string) (*findings.PidnsRun, error) {
 			return nil, err
 		}
 	}
-	return findings.ImportPidnsRun(report, timeV)
+	return findings.ImportRun(report, timeV)
 }

@@ -104,15 +104,15 @@ func TestFindingsCheckProgress(t *testing.T) {
 	}
 }
 
-func TestAddPidnsRunBadInput(t *testing.T) {
+func TestAddRunBadInput(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.json")
 	if err := os.WriteFile(bad, []byte(`{"model":"linux","revision":"v3","actions":"default"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, arg := range []string{filepath.Join(dir, "missing.json"), bad, bad + ":" + filepath.Join(dir, "missing.txt")} {
-		code, _, errs := runCmd("findings", "--add-pidns-run", arg, "--out", "../../docs/findings.md", "--record", "../../docs/findings.json", "--dir", "../../testdata/concerns")
-		if code != exitUsage || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.HasPrefix(errs, "cabacheck findings: --add-pidns-run") {
+		code, _, errs := runCmd("findings", "--add-run", arg, "--out", "../../docs/findings.md", "--record", "../../docs/findings.json", "--dir", "../../testdata/concerns")
+		if code != exitUsage || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.HasPrefix(errs, "cabacheck findings: --add-run") {
 			t.Errorf("%s: exit %d, stderr %q; want exit 2 and one line", arg, code, errs)
 		}
 	}

@@ -12,13 +12,14 @@ import (
 	"cabacheck/spec/linux"
 )
 
-// checkReport is the part of `cabacheck check --json` a PidnsRun keeps.
+// checkReport is the part of `cabacheck check --json` a CheckRun keeps.
 type checkReport struct {
 	Model      string   `json:"model"`
 	Tasks      int      `json:"tasks"`
 	Revision   string   `json:"revision"`
 	Actions    string   `json:"actions"`
 	Invariants []string `json:"invariants"`
+	Symmetry   bool     `json:"symmetry"`
 	Distinct   uint64   `json:"distinct_states"`
 	Generated  uint64   `json:"states_generated"`
 	Depth      int      `json:"depth"`
@@ -37,11 +38,11 @@ type checkReport struct {
 	} `json:"violations"`
 }
 
-// ImportPidnsRun makes a recorded run from the JSON report of `cabacheck
-// check --json --continue` and, when timeV is not empty, the output of
+// ImportRun makes a recorded run from the JSON report of `cabacheck check
+// --json --continue` and, when timeV is not empty, the output of
 // `/usr/bin/time -v` around it (wall-clock time and peak RSS). The traces
 // are replayed when the record is rendered.
-func ImportPidnsRun(report, timeV []byte) (*PidnsRun, error) {
+func ImportRun(report, timeV []byte) (*CheckRun, error) {
 	var r checkReport
 	if err := json.Unmarshal(report, &r); err != nil {
 		return nil, fmt.Errorf("not a check --json report: %w", err)
@@ -57,11 +58,11 @@ func ImportPidnsRun(report, timeV []byte) (*PidnsRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	if acts&linux.Pidns == 0 {
-		return nil, fmt.Errorf("a check without the pidns actions (%s)", r.Actions)
+	if !r.Complete {
+		return nil, fmt.Errorf("the run stopped before the end (%s): the record keeps complete runs", r.StopReason)
 	}
 	e := &Exploration{Revision: rev.String(), Tasks: r.Tasks, Actions: acts.String(), Distinct: r.Distinct, Generated: r.Generated,
-		Depth: r.Depth, Complete: r.Complete, StopReason: r.StopReason, Budget: r.Budget, Seconds: r.Seconds}
+		Depth: r.Depth, Complete: r.Complete, StopReason: r.StopReason, Budget: r.Budget, Symmetry: r.Symmetry, Seconds: r.Seconds}
 	for _, name := range r.Invariants {
 		v := Verdict{Check: name}
 		for _, x := range r.Violations {
@@ -75,7 +76,7 @@ func ImportPidnsRun(report, timeV []byte) (*PidnsRun, error) {
 		}
 		e.Verdicts = append(e.Verdicts, v)
 	}
-	run := &PidnsRun{Command: checkCommand(rev, r.Tasks, acts, r.Invariants, r.Budget), Exploration: e}
+	run := &CheckRun{Command: checkCommand(rev, r.Tasks, acts, r.Invariants, r.Budget, r.Symmetry), Exploration: e}
 	if len(timeV) > 0 {
 		if run.WallSeconds, run.PeakRSSBytes, err = parseTimeV(timeV); err != nil {
 			return nil, err
@@ -86,7 +87,7 @@ func ImportPidnsRun(report, timeV []byte) (*PidnsRun, error) {
 
 // checkCommand is the check command line of a run: the actions as
 // "default,..." and the invariants as "all,..." where they include those sets.
-func checkCommand(rev linux.Revision, tasks int, acts linux.ActionSet, invs []string, budget string) string {
+func checkCommand(rev linux.Revision, tasks int, acts linux.ActionSet, invs []string, budget string, symmetry bool) string {
 	given := map[string]bool{}
 	for _, n := range invs {
 		given[n] = true
@@ -109,6 +110,9 @@ func checkCommand(rev linux.Revision, tasks int, acts linux.ActionSet, invs []st
 		}
 	}
 	cmd := fmt.Sprintf("cabacheck check --tasks %d --revision %s --actions %s --continue --invariants %s", tasks, rev, actionsFlag(acts), strings.Join(list, ","))
+	if symmetry {
+		cmd += " --symmetry"
+	}
 	if budget != "" {
 		cmd += " " + budget
 	}

@@ -144,28 +144,19 @@ func (r *Record) validate() error {
 		}
 	}
 	for i, p := range r.Pidns {
-		if p == nil || p.Exploration == nil {
-			return fmt.Errorf("pid namespace run %d has no exploration", i+1)
+		if err := p.validate("pid namespace run", i); err != nil {
+			return err
 		}
-		if _, err := linux.ParseRevision(p.Exploration.Revision); err != nil {
-			return fmt.Errorf("pid namespace run %d: %w", i+1, err)
-		}
-		if _, err := linux.ParseActions(p.Exploration.Actions); err != nil {
-			return fmt.Errorf("pid namespace run %d: %w", i+1, err)
+		if !p.Pidns() {
+			return fmt.Errorf("pid namespace run %d has no pidns actions", i+1)
 		}
 		if p.Exploration.Tasks != r.Pidns[0].Exploration.Tasks {
 			return fmt.Errorf("pid namespace runs of %d and %d tasks: the section shows one bound", r.Pidns[0].Exploration.Tasks, p.Exploration.Tasks)
 		}
 	}
 	for i, p := range r.Large {
-		if p == nil || p.Exploration == nil {
-			return fmt.Errorf("large run %d has no exploration", i+1)
-		}
-		if _, err := linux.ParseRevision(p.Exploration.Revision); err != nil {
-			return fmt.Errorf("large run %d: %w", i+1, err)
-		}
-		if _, err := linux.ParseActions(p.Exploration.Actions); err != nil {
-			return fmt.Errorf("large run %d: %w", i+1, err)
+		if err := p.validate("large run", i); err != nil {
+			return err
 		}
 		if p.Pidns() {
 			return fmt.Errorf("large run %d has the pidns actions: it belongs to the pid namespace runs", i+1)

@@ -27,6 +27,21 @@ func (r *CheckRun) Pidns() bool {
 	return err == nil && acts&linux.Pidns != 0
 }
 
+// validate checks that the i-th run of a kind names a registered revision
+// and valid actions.
+func (r *CheckRun) validate(kind string, i int) error {
+	if r == nil || r.Exploration == nil {
+		return fmt.Errorf("%s %d has no exploration", kind, i+1)
+	}
+	if _, err := linux.ParseRevision(r.Exploration.Revision); err != nil {
+		return fmt.Errorf("%s %d: %w", kind, i+1, err)
+	}
+	if _, err := linux.ParseActions(r.Exploration.Actions); err != nil {
+		return fmt.Errorf("%s %d: %w", kind, i+1, err)
+	}
+	return nil
+}
+
 // AddRun puts run into the record: into the pid namespace runs or the
 // large runs, in place of a run of the same revision, bound, actions and
 // symmetry.

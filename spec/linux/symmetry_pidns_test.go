@@ -229,33 +229,12 @@ func TestSymmetryPidnsCanonicalInvariant(t *testing.T) {
 		{Tasks: 5, Revision: linux.V3, Actions: linux.DefaultActions | linux.Pidns},
 		{Tasks: 6, Revision: linux.Fixed, Actions: linux.AllActions | linux.Sessions | linux.Pidns},
 	} {
-		m := linux.MustNew(opt)
-		s, err := explorer.Run(m, explorer.Config{Workers: 2, MaxStates: 200000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rng := rand.New(rand.NewSource(1))
-		checked, nested := 0, 0
-		for i := uint32(0); uint64(i) < s.Result.Distinct; i += 97 {
-			c, _, err := s.State(m, i)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var st state.State
-			st.Decode(c, opt.Tasks)
-			if inNamespace(&st) {
+		nested := 0
+		checked := canonicalUnderPerms(t, opt, randomPidnsPerm, func(st *state.State) {
+			if inNamespace(st) {
 				nested++
 			}
-			want := st.SymmetryCanonical()
-			for k := 0; k < 5; k++ {
-				perm := randomPidnsPerm(rng, &st)
-				p := st.Permute(&perm)
-				if got := p.SymmetryCanonical(); got != want {
-					t.Fatalf("state %d: permutation %v changes the representative:\n%+v\n%+v\n%+v\n%+v", i, perm[:opt.Tasks+1], st, p, want, got)
-				}
-				checked++
-			}
-		}
+		})
 		if nested == 0 {
 			t.Fatalf("%v: no sampled state has a namespace below the root", opt)
 		}

@@ -151,6 +151,17 @@ func TestSymmetryCanonicalInvariant(t *testing.T) {
 }
 
 func canonicalInvariant(t *testing.T, opt linux.Options) {
+	if canonicalUnderPerms(t, opt, randomMergedPerm, nil) == 0 {
+		t.Fatal("nothing checked")
+	}
+}
+
+// canonicalUnderPerms canonicalises every 97th state of a bounded search and
+// 5 random permutations of it drawn by perm, fails when one changes the
+// representative, calls visit (if not nil) on each state, and returns the
+// number of permutations checked.
+func canonicalUnderPerms(t *testing.T, opt linux.Options, perm func(*rand.Rand, *state.State) [state.Slots]uint8, visit func(*state.State)) int {
+	t.Helper()
 	m := linux.MustNew(opt)
 	s, err := explorer.Run(m, explorer.Config{Workers: 2, MaxStates: 200000})
 	if err != nil {
@@ -165,19 +176,20 @@ func canonicalInvariant(t *testing.T, opt linux.Options) {
 		}
 		var st state.State
 		st.Decode(c, opt.Tasks)
+		if visit != nil {
+			visit(&st)
+		}
 		want := st.SymmetryCanonical()
 		for k := 0; k < 5; k++ {
-			perm := randomMergedPerm(rng, &st)
-			p := st.Permute(&perm)
+			pm := perm(rng, &st)
+			p := st.Permute(&pm)
 			if got := p.SymmetryCanonical(); got != want {
-				t.Fatalf("state %d: permutation %v changes the representative:\n%+v\n%+v\n%+v\n%+v", i, perm[:opt.Tasks+1], st, p, want, got)
+				t.Fatalf("state %d: permutation %v changes the representative:\n%+v\n%+v\n%+v\n%+v", i, pm[:opt.Tasks+1], st, p, want, got)
 			}
 			checked++
 		}
 	}
-	if checked == 0 {
-		t.Fatal("nothing checked")
-	}
+	return checked
 }
 
 // randomMergedPerm draws a permutation of the born slots 2.. that keeps the

@@ -24,7 +24,8 @@ type benchRow struct {
 	args     []string
 	distinct uint64
 	depth    int
-	seconds  float64
+	seconds  float64 // the search's own time
+	wall     float64 // the whole child process's wall-clock time
 	cpu      float64 // user+system seconds of the child
 	bps      float64 // bytes per distinct state held by the visited set and records
 	rssMiB   float64 // peak resident set of the child
@@ -100,24 +101,57 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	symOff := &benchRow{label: linName(v3, *symTasks) + ", symmetry off", args: cat(linuxArgs(v3, *symTasks), w(2))}
 	symOn := &benchRow{label: linName(v3, *symTasks) + ", symmetry on", args: cat(linuxArgs(v3, *symTasks), w(2), []string{"--symmetry"})}
 	rows = append(rows, v4w1, v4Disk, symOff, symOn)
+	var spin1, spin2 *benchRow
+	if spinAvailable() {
+		spin1 = &benchRow{label: toyName + ", SPIN pan -DBFS, 1 core"}
+		spin2 = &benchRow{label: toyName + ", SPIN pan -DBFS_PAR -u2, 2 cores"}
+		// interleaved with cabacheck's toy rows, so both see the same load
+		rows = append([]*benchRow{toy1, spin1, toy2, spin2}, rows[2:]...)
+	} else {
+		fmt.Fprintf(stderr, "cabacheck bench: spin or gcc is not installed: no SPIN rows (apt-get install spin)\n")
+	}
 	fmt.Fprintf(stdout, "cabacheck bench: %d configurations, each a separate `cabacheck check` process, %s\n\n", len(rows), time.Now().Format("2006-01-02 15:04"))
 	for i, r := range rows {
 		fmt.Fprintf(stderr, "bench %d/%d: %s\n", i+1, len(rows), r.label)
+		if r == spin1 || r == spin2 {
+			pan, err := buildPan(filepath.Join(tmp, fmt.Sprintf("spin%d", i)), *toyMaxp, r == spin2)
+			if err == nil {
+				err = measureSpin(pan, map[bool]int{false: 1, true: 2}[r == spin2], r)
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "cabacheck bench: %s: %v\n", r.label, err)
+				return exitUsage
+			}
+			continue
+		}
 		if err := measure(exe, r, filepath.Join(tmp, fmt.Sprintf("stats%d.jsonl", i))); err != nil {
 			fmt.Fprintf(stderr, "cabacheck bench: %s: %v\n", r.label, err)
 			return exitUsage
 		}
 	}
-	fmt.Fprintf(stdout, "| configuration | distinct states | depth | seconds | distinct states/s | states/CPU-second | bytes/state | peak RSS MiB |\n")
-	fmt.Fprintf(stdout, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	fmt.Fprintf(stdout, "| configuration | distinct states | depth | seconds | process seconds | distinct states/s | states/CPU-second | bytes/state | peak RSS MiB |\n")
+	fmt.Fprintf(stdout, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range rows {
-		fmt.Fprintf(stdout, "| %s | %s | %d | %.2f | %s | %s | %.1f | %.0f |\n", r.label, commas(r.distinct), r.depth, r.seconds,
-			commas(uint64(r.rate())), commas(uint64(r.cpuRate())), r.bps, r.rssMiB)
+		bps := "n/a"
+		if r.bps > 0 {
+			bps = fmt.Sprintf("%.1f", r.bps)
+		}
+		fmt.Fprintf(stdout, "| %s | %s | %d | %.2f | %.2f | %s | %s | %s | %.0f |\n", r.label, commas(r.distinct), r.depth, r.seconds, r.wall,
+			commas(uint64(r.rate())), commas(uint64(r.cpuRate())), bps, r.rssMiB)
 	}
 	fmt.Fprintf(stdout, "\nRatios within this run:\n")
-	fmt.Fprintf(stdout, "  %s: 2 workers / 1 worker = %.2f\n", toyName, toy2.rate()/toy1.rate())
+	fmt.Fprintf(stdout, "  %s: 2 workers / 1 worker = %.2f (search), %.2f (whole process)\n", toyName, toy2.rate()/toy1.rate(), toy1.wall/toy2.wall)
 	fmt.Fprintf(stdout, "  %s: badger / memory (2 workers) = %.2f\n", toyName, toyDisk.rate()/toy2.rate())
-	fmt.Fprintf(stdout, "  %s: 2 workers / 1 worker = %.2f\n", linName(v4, *tasks), v4w2.rate()/v4w1.rate())
+	if spin1 != nil {
+		if spin1.distinct != toy1.distinct || spin2.distinct != toy1.distinct {
+			fmt.Fprintf(stderr, "cabacheck bench: SPIN stored %s and %s states of the toy model, cabacheck %s: not the same model\n", commas(spin1.distinct), commas(spin2.distinct), commas(toy1.distinct))
+			return exitUsage
+		}
+		fmt.Fprintf(stdout, "  %s: SPIN pan -u2 / cabacheck 2 workers, whole-process wall time = %.2f (cabacheck is that many times faster)\n", toyName, spin2.wall/toy2.wall)
+		fmt.Fprintf(stdout, "  %s: SPIN pan -DBFS / cabacheck 1 worker, whole-process wall time = %.2f\n", toyName, spin1.wall/toy1.wall)
+		fmt.Fprintf(stdout, "  %s: SPIN / cabacheck CPU seconds, 2 cores = %.2f, 1 core = %.2f\n", toyName, spin2.cpu/toy2.cpu, spin1.cpu/toy1.cpu)
+	}
+	fmt.Fprintf(stdout, "  %s: 2 workers / 1 worker = %.2f (search), %.2f (whole process)\n", linName(v4, *tasks), v4w2.rate()/v4w1.rate(), v4w1.wall/v4w2.wall)
 	fmt.Fprintf(stdout, "  %s: badger / memory (2 workers) = %.2f\n", linName(v4, *tasks), v4Disk.rate()/v4w2.rate())
 	fmt.Fprintf(stdout, "  %s: symmetry reduction factor = %.2f (%s -> %s states)\n", linName(v3, *symTasks),
 		float64(symOff.distinct)/float64(symOn.distinct), commas(symOff.distinct), commas(symOn.distinct))
@@ -132,7 +166,9 @@ func measure(exe string, r *benchRow, statsPath string) error {
 	cmd := exec.Command(exe, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
 	err := cmd.Run()
+	r.wall = time.Since(start).Seconds()
 	if cmd.ProcessState == nil || (err != nil && cmd.ProcessState.ExitCode() != exitViolation) {
 		return fmt.Errorf("cabacheck %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
 	}

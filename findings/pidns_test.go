@@ -147,7 +147,7 @@ func TestImportRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	timeV, err := os.ReadFile("../testdata/findings/time-v.txt")
+	timeV, err := os.ReadFile("../testdata/findings/time-v.out")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,6 +140,9 @@ func Judge(r *WalkResult, p Prediction) Verdict {
 	switch {
 	case bug && r.FirstReport == p.ViolStep:
 		return Verdict{Kind: VerdictReproduced, Step: p.ViolStep, Detail: firstReport()}
+	case bug && r.FirstReport < p.ViolStep && earlierExplained(r, p.ViolStep) && reportAt(r, p.ViolStep) != "":
+		return Verdict{Kind: VerdictReproduced, Step: p.ViolStep,
+			Detail: fmt.Sprintf("%s (the reports from step %d on read a caba the model has dangling there: %s)", reportAt(r, p.ViolStep), r.FirstReport, firstReport())}
 	case bug && r.FirstReport == 0:
 		return Verdict{Kind: VerdictNotReproduced, Step: p.ViolStep,
 			Detail: fmt.Sprintf("no kernel report; the model predicts %s after step %d", p.Invariant, p.ViolStep)}
@@ -155,6 +158,33 @@ func Judge(r *WalkResult, p Prediction) Verdict {
 	}
 	return Verdict{Kind: VerdictReproduced, Step: p.ViolStep,
 		Detail: fmt.Sprintf("the kernel shows the model's state that violates %s (every field compared, NScaba included)", p.Invariant)}
+}
+
+// earlierExplained reports whether every kernel report before step viol
+// comes at a step after which the model itself has a dangling caba: a /proc
+// read of that caba is the use-after-free read the model predicts there
+// (NoDanglingCaba), so it does not hide a later predicted violation.
+func earlierExplained(r *WalkResult, viol int) bool {
+	dangling := map[int]bool{}
+	for _, s := range r.Steps {
+		dangling[s.Step] = s.Dangling || s.Corrupt
+	}
+	for _, x := range r.Reports {
+		if x.Step < viol && !dangling[x.Step] {
+			return false
+		}
+	}
+	return true
+}
+
+// reportAt is the first kernel report at step k, or "".
+func reportAt(r *WalkResult, k int) string {
+	for _, x := range r.Reports {
+		if x.Step == k {
+			return x.Line
+		}
+	}
+	return ""
 }
 
 // PredictFor is the model's prediction for walk w on a kernel compared with

@@ -112,3 +112,35 @@ func TestJudge(t *testing.T) {
 		t.Errorf("departure: %s", v)
 	}
 }
+
+// Reports before the predicted violation are no failure when the model has
+// a dangling caba at each of their steps (a /proc read of it), and the
+// predicted report comes at the violation step; one at a step where the
+// model has none is.
+func TestJudgeEarlierDanglingReads(t *testing.T) {
+	m := linux.MustNew(linux.Options{Tasks: 6, Revision: linux.V3, Actions: linux.DefaultActions})
+	w := Walk{Name: "u", Ops: mustOps(t, "Fork(1) Fork(2) Clone(2) Exit(2) Exec(4) Exit(4) Wait(1, 4) Read()"), Revision: "v3", Invariant: "NoUseAfterFree", ViolStep: 7}
+	p, _, err := PredictFor(m, w, CabaTID)
+	if err != nil || p.ViolStep == 0 {
+		t.Fatalf("prediction %+v %v", p, err)
+	}
+	r := Compare(m, w, fakeOutput(t, m, "u", w, CabaTID), CabaTID)
+	first := 0
+	for _, s := range r.Steps {
+		if s.Dangling && s.Step < p.ViolStep && first == 0 {
+			first = s.Step
+		}
+	}
+	if first == 0 {
+		t.Skip("the walk has no dangling caba before its use-after-free")
+	}
+	r.Reports = []Report{{Walk: "u", Step: first, Line: "BUG: KASAN: use-after-free in get_task_pid"}, {Walk: "u", Step: p.ViolStep, Line: "BUG: KASAN: use-after-free in release_task"}}
+	r.FirstReport = first
+	if v := Judge(&r, p); v.Kind != VerdictReproduced || !strings.HasPrefix(v.Detail, "BUG: KASAN: use-after-free in release_task (the reports from step") {
+		t.Errorf("earlier dangling reads: %s", v)
+	}
+	r.Reports[0].Step, r.FirstReport = 1, 1 // no dangling caba after step 1
+	if v := Judge(&r, p); v.Kind != VerdictNotReproduced {
+		t.Errorf("an unexplained earlier report: %s", v)
+	}
+}

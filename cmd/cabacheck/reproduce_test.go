@@ -76,7 +76,7 @@ func TestReproduceBadInput(t *testing.T) {
 		"unknown revision":    {"reproduce", "--out", dir, "--cex", "v9"},
 		"--revisions":         {"reproduce", "--out", dir, "--trace", trace, "--revisions", "nope"},
 		"no stored":           {"reproduce", "--out", dir, "--cex", "fixed"},
-		"--name: 5 traces":    {"reproduce", "--out", dir, "--cex", "all", "--name", "x"},
+		"traces, want one":    {"reproduce", "--out", dir, "--cex", "all", "--name", "x"},
 		"unexpected argument": {"reproduce", "--out", dir, "--trace", trace, "extra"},
 	}
 	for want, args := range cases {

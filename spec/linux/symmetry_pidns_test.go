@@ -37,19 +37,9 @@ var pidnsSymmetryCases = []struct {
 // one state per class of the unreduced one; every mapped counterexample
 // replays in the unreduced model to a violating state.
 func TestSymmetryPidnsSameVerdicts(t *testing.T) {
-	long := os.Getenv("CABACHECK_LONG") == "1"
-	for _, c := range pidnsSymmetryCases {
-		if c.long && !long {
-			continue
-		}
-		actions, err := linux.ParseActions(c.actions)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, rev := range linux.Revisions() {
-			sameVerdictsAll(t, c.tasks, rev, actions, rev == linux.V3)
-		}
-	}
+	forPidnsCases(t, func(opt linux.Options) {
+		sameVerdictsAll(t, opt.Tasks, opt.Revision, opt.Actions, opt.Revision == linux.V3)
+	})
 }
 
 // sameVerdictsAll is sameVerdicts (symmetry_test.go) over every invariant
@@ -129,6 +119,13 @@ func sameVerdictsAll(t *testing.T, tasks int, rev linux.Revision, actions linux.
 // the root sees the same lines but for the first number, a slot, renamed
 // with the permutation.
 func TestSymmetryPidnsKeepsNumbers(t *testing.T) {
+	forPidnsCases(t, func(opt linux.Options) { keepsNumbers(t, opt) })
+}
+
+// forPidnsCases calls f for every case of pidnsSymmetryCases (the long ones
+// with CABACHECK_LONG=1) under every revision.
+func forPidnsCases(t *testing.T, f func(linux.Options)) {
+	t.Helper()
 	long := os.Getenv("CABACHECK_LONG") == "1"
 	for _, c := range pidnsSymmetryCases {
 		if c.long && !long {
@@ -139,7 +136,7 @@ func TestSymmetryPidnsKeepsNumbers(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, rev := range linux.Revisions() {
-			keepsNumbers(t, linux.Options{Tasks: c.tasks, Revision: rev, Actions: actions})
+			f(linux.Options{Tasks: c.tasks, Revision: rev, Actions: actions})
 		}
 	}
 }

@@ -129,6 +129,15 @@ func (e entry) bound(rev linux.Revision) Invariant {
 	return inv
 }
 
+// boundName is the name of e for rev (an alias's target), without binding
+// its predicate (a restore invariant's binding builds a memoised checker).
+func (e entry) boundName(rev linux.Revision) string {
+	if e.alias != nil {
+		return e.alias(rev)
+	}
+	return e.Name
+}
+
 // Describe returns the description of an invariant name, as `invariants`
 // lists it; the alias describes its reading per registered revision.
 func (e entry) Describe() string {
@@ -205,7 +214,7 @@ func SelectFor(list string, rev linux.Revision, actions linux.ActionSet) ([]Inva
 		matched := false
 		for _, e := range library {
 			if f == e.Name || (e.inGroup(f) && e.Needs&actions == e.Needs) {
-				seen[e.bound(rev).Name] = true
+				seen[e.boundName(rev)] = true
 				matched = true
 			} else if e.inGroup(f) {
 				matched = true

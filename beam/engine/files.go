@@ -62,14 +62,37 @@ func visitedPath(work string, part, level int) string {
 	return join(visitedDir(work, part), fmt.Sprintf("level-%04d.fp", level))
 }
 
-// readFile reads a whole file through Beam's file systems.
-func readFile(ctx context.Context, path string) ([]byte, error) {
+// openRead opens path for reading through Beam's file systems; closing the
+// reader closes the file system too.
+func openRead(ctx context.Context, path string) (io.ReadCloser, error) {
 	fsys, err := filesystem.New(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	defer fsys.Close()
 	r, err := fsys.OpenRead(ctx, path)
+	if err != nil {
+		fsys.Close()
+		return nil, err
+	}
+	return fsReader{r, fsys}, nil
+}
+
+type fsReader struct {
+	io.ReadCloser
+	fsys filesystem.Interface
+}
+
+func (r fsReader) Close() error {
+	err := r.ReadCloser.Close()
+	if e := r.fsys.Close(); err == nil {
+		err = e
+	}
+	return err
+}
+
+// readFile reads a whole file through Beam's file systems.
+func readFile(ctx context.Context, path string) ([]byte, error) {
+	r, err := openRead(ctx, path)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"cabacheck/spec"
@@ -165,12 +164,7 @@ func (f *expandFn) ProcessElement(ctx context.Context, id int, emit func(int, []
 // readStateRange reads the encodings of states start..end-1 of a state
 // file holding count states, without its records and masks.
 func readStateRange(ctx context.Context, path string, size, count, start, end int) ([]byte, error) {
-	fsys, err := filesystem.New(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	defer fsys.Close()
-	r, err := fsys.OpenRead(ctx, path)
+	r, err := openRead(ctx, path)
 	if err != nil {
 		return nil, err
 	}

@@ -8,42 +8,17 @@ import (
 	"strconv"
 	"strings"
 
+	"cabacheck/check"
 	"cabacheck/invariants"
 	"cabacheck/spec/linux"
 )
-
-// checkReport is the part of `cabacheck check --json` a CheckRun keeps.
-type checkReport struct {
-	Model      string   `json:"model"`
-	Tasks      int      `json:"tasks"`
-	Revision   string   `json:"revision"`
-	Actions    string   `json:"actions"`
-	Invariants []string `json:"invariants"`
-	Symmetry   bool     `json:"symmetry"`
-	Distinct   uint64   `json:"distinct_states"`
-	Generated  uint64   `json:"states_generated"`
-	Depth      int      `json:"depth"`
-	Complete   bool     `json:"complete"`
-	StopReason string   `json:"stop_reason"`
-	Budget     string   `json:"budget"`
-	Seconds    float64  `json:"elapsed_seconds"`
-	Violations []struct {
-		Invariant string `json:"invariant"`
-		Length    int    `json:"length"`
-		Trace     struct {
-			Steps []struct {
-				Action string `json:"action"`
-			} `json:"steps"`
-		} `json:"trace"`
-	} `json:"violations"`
-}
 
 // ImportRun makes a recorded run from the JSON report of `cabacheck check
 // --json --continue` and, when timeV is not empty, the output of
 // `/usr/bin/time -v` around it (wall-clock time and peak RSS). The traces
 // are replayed when the record is rendered.
 func ImportRun(report, timeV []byte) (*CheckRun, error) {
-	var r checkReport
+	var r check.Report
 	if err := json.Unmarshal(report, &r); err != nil {
 		return nil, fmt.Errorf("not a check --json report: %w", err)
 	}
@@ -61,8 +36,8 @@ func ImportRun(report, timeV []byte) (*CheckRun, error) {
 	if !r.Complete {
 		return nil, fmt.Errorf("the run stopped before the end (%s): the record keeps complete runs", r.StopReason)
 	}
-	e := &Exploration{Revision: rev.String(), Tasks: r.Tasks, Actions: acts.String(), Distinct: r.Distinct, Generated: r.Generated,
-		Depth: r.Depth, Complete: r.Complete, StopReason: r.StopReason, Budget: r.Budget, Symmetry: r.Symmetry, Seconds: r.Seconds}
+	e := &Exploration{Revision: rev.String(), Tasks: r.Tasks, Actions: acts.String(), Distinct: r.DistinctStates, Generated: r.StatesGen,
+		Depth: r.Depth, Complete: r.Complete, StopReason: r.StopReason, Budget: r.Budget, Symmetry: r.Symmetry, Seconds: r.ElapsedSeconds}
 	for _, name := range r.Invariants {
 		v := Verdict{Check: name}
 		for _, x := range r.Violations {
@@ -70,8 +45,8 @@ func ImportRun(report, timeV []byte) (*CheckRun, error) {
 				continue
 			}
 			v.Violated, v.Length = true, x.Length
-			for _, st := range x.Trace.Steps[1:] {
-				v.Actions = append(v.Actions, st.Action)
+			if v.Actions, err = x.Actions(); err != nil {
+				return nil, err
 			}
 		}
 		e.Verdicts = append(e.Verdicts, v)

@@ -109,6 +109,7 @@ func TestBadInputEveryCommand(t *testing.T) {
 		{"bench", "--tasks", "99"},
 		{"bench", "--toy-maxp", "0"},
 		{"bench", "--symmetry-tasks", "1"},
+		{"bench", "--runs", "0"},
 	}
 	for _, args := range cases {
 		var out, errb bytes.Buffer

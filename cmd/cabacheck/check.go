@@ -17,41 +17,14 @@ import (
 	"cabacheck/spec/toy"
 )
 
-// checkReport is the JSON output of check.
-type checkReport struct {
-	Model          string            `json:"model"`
-	Tasks          int               `json:"tasks"`
-	Revision       string            `json:"revision"`
-	Actions        string            `json:"actions"`
-	Invariants     []string          `json:"invariants"`
-	Symmetry       bool              `json:"symmetry,omitempty"`
-	Workers        int               `json:"workers"`
-	DistinctStates uint64            `json:"distinct_states"`
-	StatesGen      uint64            `json:"states_generated"`
-	Depth          int               `json:"depth"`
-	Complete       bool              `json:"complete"`
-	StopReason     string            `json:"stop_reason"`
-	Budget         string            `json:"budget,omitempty"`
-	ElapsedSeconds float64           `json:"elapsed_seconds"`
-	StatesPerSec   float64           `json:"distinct_states_per_second"`
-	Collision      map[string]string `json:"collision_probability"`
-	Violations     []violationReport `json:"violations"`
-	Coverage       *check.Coverage   `json:"coverage,omitempty"`
-}
-
-type violationReport struct {
-	Invariant string `json:"invariant"`
-	Length    int    `json:"length"`
-	Summary   string `json:"summary"`
-	Trace     any    `json:"trace"`
-}
+// check.Report is the JSON output of check.
 
 // checkTarget is what check explores: the model, its checker, and the
 // header fields of the report.
 type checkTarget struct {
 	model   spec.Model
 	checker spec.Checker
-	report  checkReport
+	report  check.Report
 }
 
 // linuxOnly are the flags the toy model has no use for.
@@ -171,9 +144,9 @@ func runCheck(args []string, stdout, stderr io.Writer) (code int) {
 			"actual_fingerprints": fmt.Sprintf("%.2g", res.CollisionActual),
 		}
 		rep.Coverage = res.ActionCoverage
-		rep.Violations = []violationReport{}
+		rep.Violations = []check.ReportViolation{}
 		for _, ce := range res.Counterexamples {
-			rep.Violations = append(rep.Violations, violationReport{Invariant: ce.Invariant, Length: ce.Trace.Len(), Summary: ce.Trace.Summary(), Trace: ce.Trace.JSONValue()})
+			rep.Violations = append(rep.Violations, check.ViolationOf(ce))
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -219,7 +192,7 @@ func checkTargetFor(model string, mf *modelFlags, invList string, changed func(s
 		if err != nil {
 			return checkTarget{}, err
 		}
-		return checkTarget{model: m, checker: toy.Checker{}, report: checkReport{Model: "toy", Tasks: mf.tasks}}, nil
+		return checkTarget{model: m, checker: toy.Checker{}, report: check.Report{Model: "toy", Tasks: mf.tasks}}, nil
 	}
 	if err := mf.validate(); err != nil {
 		return checkTarget{}, err
@@ -234,7 +207,7 @@ func checkTargetFor(model string, mf *modelFlags, invList string, changed func(s
 	}
 	o := mf.opt
 	return checkTarget{model: m, checker: invariants.NewChecker(o.Tasks, invs),
-		report: checkReport{Model: "linux", Tasks: o.Tasks, Revision: o.Revision.String(), Actions: o.Actions.String()}}, nil
+		report: check.Report{Model: "linux", Tasks: o.Tasks, Revision: o.Revision.String(), Actions: o.Actions.String()}}, nil
 }
 
 func describeModel(m spec.Model) string {

@@ -13,13 +13,13 @@ import (
 )
 
 // checkCoverage runs check --coverage --json and returns the report.
-func checkCoverage(t *testing.T, args ...string) checkReport {
+func checkCoverage(t *testing.T, args ...string) check.Report {
 	t.Helper()
 	code, out, stderr := runCmd(append([]string{"check", "--coverage", "--json", "--progress", "0"}, args...)...)
 	if code != exitOK {
 		t.Fatalf("%v: exit %d: %s", args, code, stderr)
 	}
-	var rep checkReport
+	var rep check.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}

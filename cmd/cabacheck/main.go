@@ -15,29 +15,23 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"cabacheck/check"
 	"cabacheck/explorer"
 )
 
-// Exit codes.
+// Exit codes: check's table (exitViolation also means a scenario
+// expectation failed).
 const (
-	exitOK        = 0 // nothing violated
-	exitViolation = 1 // an invariant is violated (or a scenario expectation failed)
-	exitUsage     = 2 // bad usage or input
-	exitBudget    = 3 // a --max-states/--max-time/--max-memory budget stopped the run
-	exitStopped   = 4 // interrupted (SIGINT, SIGTERM): the partial report is printed
+	exitOK        = check.ExitOK
+	exitViolation = check.ExitViolation
+	exitUsage     = check.ExitUsage
+	exitBudget    = check.ExitBudget
+	exitStopped   = check.ExitStopped
 )
 
-// exitCodeFor is a search's exit code: a violation wins over a budget stop.
+// exitCodeFor is a search's exit code.
 func exitCodeFor(res explorer.Result) int {
-	switch {
-	case len(res.Violations) > 0:
-		return exitViolation
-	case res.Budget != "":
-		return exitBudget
-	case res.StopReason == "interrupted":
-		return exitStopped
-	}
-	return exitOK
+	return check.ExitCode(len(res.Violations), res.Budget, res.StopReason)
 }
 
 // command is one subcommand. run returns the exit code.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"cabacheck/check"
 	"cabacheck/findings"
 	"cabacheck/spec/linux"
 	"cabacheck/spec/reference/differential"
@@ -34,7 +35,7 @@ func runOut(t *testing.T, args ...string) (int, string, string) {
 
 func TestThrowawayRevisionEverywhere(t *testing.T) {
 	code, out, stderr := runOut(t, "check", "--json", "--progress", "0", "--tasks", "4", "--revision", "throwaway", "--invariants", "sanity")
-	var rep checkReport
+	var rep check.Report
 	if code != exitOK || json.Unmarshal([]byte(out), &rep) != nil || rep.Revision != "throwaway" || !rep.Complete || rep.DistinctStates == 0 {
 		t.Fatalf("check --revision throwaway: code %d %s\n%s", code, stderr, out)
 	}

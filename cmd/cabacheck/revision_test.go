@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"cabacheck/check"
 	"cabacheck/findings"
 	"cabacheck/revfile"
 	"cabacheck/spec/linux"
@@ -28,7 +29,7 @@ func checkFigures(t *testing.T, args ...string) figures {
 	t.Helper()
 	args = append([]string{"check", "--json", "--progress", "0", "--continue", "--invariants", "all,derived"}, args...)
 	code, out, stderr := runOut(t, args...)
-	var rep checkReport
+	var rep check.Report
 	if (code != exitOK && code != exitViolation) || json.Unmarshal([]byte(out), &rep) != nil {
 		t.Fatalf("%v: code %d %s", args, code, stderr)
 	}

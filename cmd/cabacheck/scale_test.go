@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cabacheck/check"
 )
 
-func scaleCheckJSON(t *testing.T, args ...string) (checkReport, int, string) {
+func scaleCheckJSON(t *testing.T, args ...string) (check.Report, int, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := run(append([]string{"check", "--json", "--progress", "0"}, args...), &out, &errb)
-	var rep checkReport
+	var rep check.Report
 	if code == exitOK || code == exitViolation || code == exitBudget {
 		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, out.String())

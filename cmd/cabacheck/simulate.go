@@ -45,7 +45,7 @@ type simulateReport struct {
 // simViolationReport is a violation as check reports it, plus where the
 // walks found it and how far it was shortened.
 type simViolationReport struct {
-	violationReport
+	check.ReportViolation
 	Walk        int               `json:"walk"`
 	FoundLength int               `json:"found_length"`
 	Replays     int               `json:"replays"`
@@ -135,7 +135,7 @@ func runSimulate(args []string, stdout, stderr io.Writer) (code int) {
 		for i, ce := range ces {
 			v := res.Violations[i]
 			rep.Violations = append(rep.Violations, simViolationReport{
-				violationReport: violationReport{Invariant: ce.Invariant, Length: ce.Trace.Len(), Summary: ce.Trace.Summary(), Trace: ce.Trace.JSONValue()},
+				ReportViolation: check.ViolationOf(ce),
 				Walk:            v.Walk, FoundLength: len(v.Found), Replays: v.Replays, Weights: kindMap(v.Weights)})
 		}
 		enc := json.NewEncoder(stdout)

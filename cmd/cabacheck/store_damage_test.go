@@ -58,7 +58,7 @@ type counts struct {
 
 func countsOf(t *testing.T, stdout string) counts {
 	t.Helper()
-	var rep checkReport
+	var rep check.Report
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("not a JSON report: %v\n%s", err, stdout)
 	}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"testing"
 
-	"cabacheck/explorer"
 	"cabacheck/invariants"
 	"cabacheck/spec"
 	"cabacheck/spec/linux"
@@ -38,79 +37,12 @@ var pidnsSymmetryCases = []struct {
 // replays in the unreduced model to a violating state.
 func TestSymmetryPidnsSameVerdicts(t *testing.T) {
 	forPidnsCases(t, func(opt linux.Options) {
-		sameVerdictsAll(t, opt.Tasks, opt.Revision, opt.Actions, opt.Revision == linux.V3)
-	})
-}
-
-// sameVerdictsAll is sameVerdicts (symmetry_test.go) over every invariant
-// the model's action sets select, not only groups sanity and caba; with
-// classes it also counts the classes of the unreduced states.
-func sameVerdictsAll(t *testing.T, tasks int, rev linux.Revision, actions linux.ActionSet, classes bool) {
-	t.Helper()
-	opt := linux.Options{Tasks: tasks, Revision: rev, Actions: actions}
-	invs, err := invariants.SelectFor("all,derived,restore", rev, actions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch := invariants.NewChecker(tasks, invs)
-	full, err := explorer.Run(linux.MustNew(opt), explorer.Config{Workers: 2, Checker: ch, Continue: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sm, err := linux.NewSymmetric(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	red, err := explorer.Run(sm, explorer.Config{Workers: 2, Checker: ch, Continue: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := func() string { return rev.String() + " " + actions.String() }
-	if full.Result.Depth != red.Result.Depth || red.Result.Distinct >= full.Result.Distinct {
-		t.Errorf("tasks %d %s: depth %d / %d states with symmetry, %d / %d without", tasks, name(),
-			red.Result.Depth, red.Result.Distinct, full.Result.Depth, full.Result.Distinct)
-	}
-	depth := map[string]int{}
-	for _, v := range full.Result.Violations {
-		depth[v.Invariant] = v.Depth
-	}
-	if len(red.Result.Violations) != len(full.Result.Violations) {
-		t.Errorf("tasks %d %s: violations %v with symmetry, %v without", tasks, name(), red.Result.Violations, full.Result.Violations)
-	}
-	m := linux.MustNew(opt)
-	for _, v := range red.Result.Violations {
-		if d, ok := depth[v.Invariant]; !ok || d != v.Depth {
-			t.Errorf("tasks %d %s %s: shortest trace %d steps with symmetry; without: %d (violated %v)", tasks, name(), v.Invariant, v.Depth, d, ok)
-			continue
-		}
-		_, acts, err := red.Path(v.State)
+		invs, err := invariants.SelectFor("all,derived,restore", opt.Revision, opt.Actions)
 		if err != nil {
 			t.Fatal(err)
 		}
-		conc, err := sm.Concrete(acts)
-		if err != nil {
-			t.Fatalf("tasks %d %s %s: %v", tasks, name(), v.Invariant, err)
-		}
-		cur := m.Initial()
-		for i, a := range conc {
-			var next state.State
-			if !m.Step(&cur, a, &next) {
-				t.Fatalf("tasks %d %s %s: concrete step %d %s not enabled", tasks, name(), v.Invariant, i+1, linux.FormatAction(a))
-			}
-			cur = next
-		}
-		inv, _ := invariants.ByName(v.Invariant, rev)
-		if len(conc) != v.Depth || inv.Holds(&cur) {
-			t.Errorf("tasks %d %s %s: the concrete trace of %d steps ends in a state where the invariant holds", tasks, name(), v.Invariant, len(conc))
-		}
-	}
-	if classes {
-		if n := countClasses(t, m); n != red.Result.Distinct {
-			t.Errorf("tasks %d %s: %d states with symmetry, but the unreduced states fall into %d classes", tasks, name(), red.Result.Distinct, n)
-		}
-	}
-	t.Logf("tasks %d %s: %d -> %d states (factor %.2f), %d violated invariants", tasks, name(),
-		full.Result.Distinct, red.Result.Distinct, float64(full.Result.Distinct)/float64(red.Result.Distinct), len(red.Result.Violations))
+		sameVerdicts(t, opt, invs, opt.Revision == linux.V3)
+	})
 }
 
 // Every pid number outside the root, and so every NSpid and NScaba line a

@@ -18,7 +18,7 @@ import (
 func TestSymmetrySameVerdicts(t *testing.T) {
 	for _, tasks := range []int{3, 4} {
 		for _, rev := range linux.Revisions() {
-			sameVerdicts(t, tasks, rev, linux.AllActions)
+			sameVerdicts(t, linux.Options{Tasks: tasks, Revision: rev, Actions: linux.AllActions}, invariants.All(), false)
 		}
 	}
 }
@@ -36,27 +36,35 @@ func TestSymmetrySessions(t *testing.T) {
 		{4, linux.CloneParent | linux.Sessions},
 	} {
 		for _, rev := range linux.Revisions() {
-			sameVerdicts(t, c.tasks, rev, c.actions)
+			sameVerdicts(t, linux.Options{Tasks: c.tasks, Revision: rev, Actions: c.actions}, invariants.All(), rev == linux.V3)
 		}
 	}
 }
 
-func sameVerdicts(t *testing.T, tasks int, rev linux.Revision, actions linux.ActionSet) {
+// sameVerdicts checks, for the invariants invs of the model opt, that
+// verdicts and shortest lengths are equal with and without symmetry and
+// that every mapped counterexample replays in the unreduced model to a
+// violating state; with classes, that the reduced search has exactly one
+// state per class of the unreduced states.
+func sameVerdicts(t *testing.T, opt linux.Options, invs []invariants.Invariant, classes bool) {
 	t.Helper()
-	opt := linux.Options{Tasks: tasks, Revision: rev, Actions: actions}
-	invs := invariants.All()
+	tasks, rev := opt.Tasks, opt.Revision
+	name := rev.String() + " " + opt.Actions.String()
 	ch := invariants.NewChecker(tasks, invs)
 	full, err := explorer.Run(linux.MustNew(opt), explorer.Config{Workers: 2, Checker: ch, Continue: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm, _ := linux.NewSymmetric(opt)
+	sm, err := linux.NewSymmetric(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
 	red, err := explorer.Run(sm, explorer.Config{Workers: 2, Checker: ch, Continue: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if full.Result.Depth != red.Result.Depth || red.Result.Distinct > full.Result.Distinct {
-		t.Errorf("tasks %d %s %s: depth %d / %d states with symmetry, %d / %d without", tasks, rev, actions,
+		t.Errorf("tasks %d %s: depth %d / %d states with symmetry, %d / %d without", tasks, name,
 			red.Result.Depth, red.Result.Distinct, full.Result.Depth, full.Result.Distinct)
 	}
 	depth := map[string]int{}
@@ -64,12 +72,12 @@ func sameVerdicts(t *testing.T, tasks int, rev linux.Revision, actions linux.Act
 		depth[v.Invariant] = v.Depth
 	}
 	if len(red.Result.Violations) != len(full.Result.Violations) {
-		t.Errorf("tasks %d %s %s: violations %v with symmetry, %v without", tasks, rev, actions, red.Result.Violations, full.Result.Violations)
+		t.Errorf("tasks %d %s: violations %v with symmetry, %v without", tasks, name, red.Result.Violations, full.Result.Violations)
 	}
 	m := linux.MustNew(opt)
 	for _, v := range red.Result.Violations {
 		if d, ok := depth[v.Invariant]; !ok || d != v.Depth {
-			t.Errorf("tasks %d %s %s: shortest trace %d steps with symmetry; without: %d (violated %v)", tasks, rev, v.Invariant, v.Depth, d, ok)
+			t.Errorf("tasks %d %s %s: shortest trace %d steps with symmetry; without: %d (violated %v)", tasks, name, v.Invariant, v.Depth, d, ok)
 			continue
 		}
 		_, acts, err := red.Path(v.State)
@@ -78,26 +86,28 @@ func sameVerdicts(t *testing.T, tasks int, rev linux.Revision, actions linux.Act
 		}
 		conc, err := sm.Concrete(acts)
 		if err != nil {
-			t.Fatalf("tasks %d %s %s: %v", tasks, rev, v.Invariant, err)
+			t.Fatalf("tasks %d %s %s: %v", tasks, name, v.Invariant, err)
 		}
 		cur := m.Initial()
 		for i, a := range conc {
 			var next state.State
 			if !m.Step(&cur, a, &next) {
-				t.Fatalf("tasks %d %s %s: concrete step %d %s not enabled", tasks, rev, v.Invariant, i+1, linux.FormatAction(a))
+				t.Fatalf("tasks %d %s %s: concrete step %d %s not enabled", tasks, name, v.Invariant, i+1, linux.FormatAction(a))
 			}
 			cur = next
 		}
 		inv, _ := invariants.ByName(v.Invariant, rev)
 		if len(conc) != v.Depth || inv.Holds(&cur) {
-			t.Errorf("tasks %d %s %s: the concrete trace of %d steps ends in a state where the invariant holds", tasks, rev, v.Invariant, len(conc))
+			t.Errorf("tasks %d %s %s: the concrete trace of %d steps ends in a state where the invariant holds", tasks, name, v.Invariant, len(conc))
 		}
 	}
-	if actions&linux.Sessions != 0 && rev == linux.V3 {
-		if classes := countClasses(t, linux.MustNew(opt)); classes != red.Result.Distinct {
-			t.Errorf("tasks %d %s %s: %d states with symmetry, but the unreduced states fall into %d classes", tasks, rev, actions, red.Result.Distinct, classes)
+	if classes {
+		if n := countClasses(t, m); n != red.Result.Distinct {
+			t.Errorf("tasks %d %s: %d states with symmetry, but the unreduced states fall into %d classes", tasks, name, red.Result.Distinct, n)
 		}
 	}
+	t.Logf("tasks %d %s: %d -> %d states (factor %.2f), %d violated invariants", tasks, name,
+		full.Result.Distinct, red.Result.Distinct, float64(full.Result.Distinct)/float64(red.Result.Distinct), len(red.Result.Violations))
 }
 
 // countClasses explores m (a plain breadth-first search) and returns the

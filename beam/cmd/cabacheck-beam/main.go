@@ -23,12 +23,13 @@ import (
 	"cabacheck/spec/linux"
 )
 
+// The exit codes are cabacheck's (check's table).
 const (
-	exitOK        = 0
-	exitViolation = 1
-	exitUsage     = 2
-	exitBudget    = 3
-	exitStopped   = 4
+	exitOK        = check.ExitOK
+	exitViolation = check.ExitViolation
+	exitUsage     = check.ExitUsage
+	exitBudget    = check.ExitBudget
+	exitStopped   = check.ExitStopped
 )
 
 func main() {
@@ -226,15 +227,7 @@ func setBeamFlags(runner string, values map[string]*string, changed func(string)
 }
 
 func exitCodeFor(res *engine.Result) int {
-	switch {
-	case len(res.Violations) > 0:
-		return exitViolation
-	case res.Budget != "":
-		return exitBudget
-	case res.StopReason == "interrupted":
-		return exitStopped
-	}
-	return exitOK
+	return check.ExitCode(len(res.Violations), res.Budget, res.StopReason)
 }
 
 // printReport prints the counterexamples and the TLC-style summary, as
@@ -250,43 +243,18 @@ func printReport(w io.Writer, res *engine.Result) {
 		Tail: fmt.Sprintf("; %d pipeline(s) in this run, %s in them.", res.Pipelines, res.PipelineTime.Round(time.Millisecond))})
 }
 
-// report is the JSON output: check's fields that the engine has.
-type report struct {
-	Model          string      `json:"model"`
-	Tasks          int         `json:"tasks"`
-	Revision       string      `json:"revision,omitempty"`
-	Actions        string      `json:"actions,omitempty"`
-	Invariants     []string    `json:"invariants"`
-	DistinctStates uint64      `json:"distinct_states"`
-	StatesGen      uint64      `json:"states_generated"`
-	Depth          int         `json:"depth"`
-	Complete       bool        `json:"complete"`
-	StopReason     string      `json:"stop_reason"`
-	Budget         string      `json:"budget,omitempty"`
-	ElapsedSeconds float64     `json:"elapsed_seconds"`
-	Pipelines      int         `json:"pipelines"`
-	Violations     []violation `json:"violations"`
-}
-
-type violation struct {
-	Invariant string `json:"invariant"`
-	Length    int    `json:"length"`
-	Summary   string `json:"summary"`
-	Trace     any    `json:"trace"`
-}
-
 func printJSON(w io.Writer, ms engine.ModelSpec, res *engine.Result) error {
-	rep := report{
+	rep := check.Report{
 		Model: ms.Kind, Tasks: ms.Tasks, Invariants: res.Checker.Names(),
 		DistinctStates: res.Distinct, StatesGen: res.Generated, Depth: res.Depth, Complete: res.Complete,
 		StopReason: res.StopReason, Budget: res.Budget, ElapsedSeconds: res.Elapsed.Seconds(), Pipelines: res.Pipelines,
-		Violations: []violation{},
+		Violations: []check.ReportViolation{},
 	}
 	if ms.Kind != "toy" {
 		rep.Revision, rep.Actions = ms.Revision, ms.Actions
 	}
 	for _, ce := range res.Counterexamples {
-		rep.Violations = append(rep.Violations, violation{Invariant: ce.Invariant, Length: ce.Trace.Len(), Summary: ce.Trace.Summary(), Trace: ce.Trace.JSONValue()})
+		rep.Violations = append(rep.Violations, check.ViolationOf(ce))
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -138,7 +138,7 @@ func TestCheckResumeJSON(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("resume: exit %d: %s", code, stderr)
 	}
-	var rep report
+	var rep check.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}

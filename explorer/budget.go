@@ -76,8 +76,10 @@ func heapInUse() uint64 {
 }
 
 // levelEstimate predicts the extra memory the next level needs: one round of
-// buffered successors plus the next frontier.
-func levelEstimate(levels []LevelStats, frontier, stateSize, workers int) uint64 {
+// buffered successors plus the next frontier, less what the buffers that
+// the level reuses already hold (held: their capacity in bytes, counted in
+// the heap already).
+func levelEstimate(levels []LevelStats, frontier, stateSize, workers int, held reusable) uint64 {
 	deg, growth := 8.0, 8.0
 	if n := len(levels); n > 0 && levels[n-1].Frontier > 0 {
 		deg = float64(levels[n-1].Generated) / float64(levels[n-1].Frontier)
@@ -88,7 +90,26 @@ func levelEstimate(levels []LevelStats, frontier, stateSize, workers int) uint64
 	per := float64(unsafe.Sizeof(Record{})) + float64(stateSize) + 8 + 4 + 1
 	// The next frontier grows as the last one did.
 	next := float64(frontier) * growth * (float64(stateSize) + 16)
-	return uint64((cands*per + next) * 1.2)
+	more := max(0, cands*per-float64(held.round)) + max(0, next-float64(held.level))
+	return uint64(more * 1.2)
+}
+
+// reusable is the capacity, in bytes, of the buffers a level reuses: the
+// workers' round buffers, and the level buffers (states, records,
+// fingerprints) that the frontier before the last one left.
+type reusable struct{ round, level uint64 }
+
+func (r *run) reusable() reusable {
+	rec := uint64(unsafe.Sizeof(Record{}))
+	var h reusable
+	h.level = uint64(cap(r.next)) + uint64(cap(r.nextRecs))*rec + uint64(cap(r.nextFPs))*8
+	for _, w := range r.workers {
+		h.round += uint64(cap(w.records))*rec + uint64(cap(w.states)) + uint64(cap(w.isNew))
+		for i := range w.shardFPs {
+			h.round += uint64(cap(w.shardFPs[i]))*8 + uint64(cap(w.shardIdx[i]))*4
+		}
+	}
+	return h
 }
 
 // DiskStore is implemented by a store kept on disk (badgerstore.Store). The

@@ -17,14 +17,17 @@
 //   - finish: the stop reason, the memory held and the collision estimates.
 //
 // expand runs a level in rounds of frontier states (rounds.go), each in
-// three parallel phases. Generate: workers take contiguous slices of the
-// round, compute successors, drop those equal to their parent and buffer the
-// rest, routed by fingerprint shard. Insert: each shard is owned by one
-// worker, which inserts its candidates worker by worker in generation order,
-// so the first insertion of a state is its smallest (parent, action) pair,
-// and each shard's table stays in cache. Collect: new states are appended in
-// that global order. State numbering, counts, depths and counterexamples
-// therefore do not depend on the worker count.
+// three parallel phases. Generate: workers claim chunks of the round's
+// frontier states from a shared counter (chunkStates at a time, so a slow or
+// descheduled worker holds the phase up by one chunk), compute successors,
+// drop those equal to their parent and buffer the rest, routed by
+// fingerprint shard. Insert: each shard is owned by one worker, which
+// inserts its candidates chunk by chunk in frontier order, generation order
+// within a chunk, so the first insertion of a state is its smallest
+// (parent, action) pair, and each shard's table stays in cache. Collect:
+// new states are numbered in that global order. State numbering, counts,
+// depths and counterexamples therefore depend neither on the worker count
+// nor on which worker took which chunk.
 //
 // # Stopping
 //

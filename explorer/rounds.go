@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"cabacheck/spec"
 )
@@ -29,6 +30,15 @@ const routeBits = 6
 // insert phase runs: a level is processed in rounds of frontier states.
 const maxRoundCandidates = 1 << 21
 
+// chunkStates is how many frontier states a worker claims at a time in the
+// generate phase, and how many states at a time in the invariant check:
+// workers take chunks from a shared counter until none is left, so a worker
+// that the kernel deschedules, or that drew the states with many
+// successors, holds a phase up by one chunk, not by its share of the level.
+// The chunks, not the workers, fix the order of the later phases, so the
+// result does not depend on which worker took which chunk.
+const chunkStates = 256
+
 type worker struct {
 	gen     spec.Generator
 	records []Record // successors in generation order: (parent, action)
@@ -38,19 +48,25 @@ type worker struct {
 	// positions in records
 	shardFPs [][]uint64
 	shardIdx [][]uint32
+	// The chunks this worker generated in the round, in the order it took
+	// them (ascending): the chunk's number, and where its successors begin
+	// in records and in every bucket (len(shardFPs) entries per chunk).
+	chunkID  []int
+	chunkRec []int
+	chunkBkt []int
 
 	generated uint64
 	selfLoops uint64
 	dups      uint64
 	outDegree [outDegreeBuckets]uint64
 	newCount  int
-	newOffset int
 
 	cov *workerCoverage // nil unless Config.Coverage
 }
 
 func (w *worker) reset() {
 	w.records, w.states = w.records[:0], w.states[:0]
+	w.chunkID, w.chunkRec, w.chunkBkt = w.chunkID[:0], w.chunkRec[:0], w.chunkBkt[:0]
 	w.generated, w.selfLoops, w.dups, w.newCount = 0, 0, 0, 0
 	w.outDegree = [outDegreeBuckets]uint64{}
 	if w.cov != nil {
@@ -62,26 +78,69 @@ func (w *worker) reset() {
 	}
 }
 
-// generate expands frontier states r0..r1 (relative to the level), split in
-// contiguous slices among the workers. Successors equal to their parent are
+// bucket returns the fingerprints and record positions of bucket b's
+// successors of the worker's m-th chunk.
+func (w *worker) bucket(m, b int) ([]uint64, []uint32) {
+	nb := len(w.shardFPs)
+	lo, hi := w.chunkBkt[m*nb+b], len(w.shardFPs[b])
+	if m+1 < len(w.chunkID) {
+		hi = w.chunkBkt[(m+1)*nb+b]
+	}
+	return w.shardFPs[b][lo:hi], w.shardIdx[b][lo:hi]
+}
+
+// recordSpan returns the range of records of the worker's m-th chunk.
+func (w *worker) recordSpan(m int) (lo, hi int) {
+	lo, hi = w.chunkRec[m], len(w.records)
+	if m+1 < len(w.chunkID) {
+		hi = w.chunkRec[m+1]
+	}
+	return lo, hi
+}
+
+// roundChunks is the chunk table of a round: who generated chunk c (owner,
+// the worker; mark, the position of c among that worker's chunks) and,
+// after the insert phase, how many new states the chunks before c found
+// (offset).
+type roundChunks struct {
+	n      int
+	owner  []int
+	mark   []int
+	offset []int
+	news   [][]int // per inserting worker, new states per chunk
+}
+
+func (ch *roundChunks) reset(n, workers int) {
+	ch.n = n
+	ch.owner = slices.Grow(ch.owner[:0], n)[:n]
+	ch.mark = slices.Grow(ch.mark[:0], n)[:n]
+	ch.offset = slices.Grow(ch.offset[:0], n)[:n]
+	if len(ch.news) != workers {
+		ch.news = make([][]int, workers)
+	}
+	for i := range ch.news {
+		ch.news[i] = slices.Grow(ch.news[i][:0], n)[:n]
+		clear(ch.news[i])
+	}
+}
+
+// generate expands frontier states r0..r1 (relative to the level), in chunks
+// that the workers claim in turn. Successors equal to their parent are
 // counted and dropped; the rest are buffered and routed by shard. Workers
 // give up early once the monitor trips or the context is cancelled; decide
-// then drops the level.
-func (r *run) generate(r0, r1 int) {
+// then drops the level. It reports whether every chunk was generated.
+func (r *run) generate(r0, r1 int) bool {
 	workers, frontier, base, size, mon, ctx := r.workers, r.frontier, r.base, r.size, r.mon, r.ctx
-	nw := len(workers)
 	store := r.store
 	shift := r.route.shift
-	chunk := (r1 - r0 + nw - 1) / nw
+	ch := &r.chunks
+	ch.reset((r1-r0+chunkStates-1)/chunkStates, len(workers))
+	var claimed atomic.Int64
 	var wg sync.WaitGroup
 	for wi, w := range workers {
-		lo, hi := r0+wi*chunk, min(r0+(wi+1)*chunk, r1)
 		w.reset()
-		if lo >= hi {
-			continue
-		}
 		wg.Add(1)
-		go func(w *worker, lo, hi int) {
+		go func(wi int, w *worker) {
 			defer wg.Done()
 			var parent uint32
 			var deg int
@@ -108,20 +167,30 @@ func (r *run) generate(r0, r1 int) {
 			if w.cov != nil {
 				sink = w.cov.counting(&parent, emit)
 			}
-			for i := lo; i < hi; i++ {
-				if i&1023 == 0 && (mon.tripped() || ctx.Err() != nil) {
+			for !mon.tripped() && ctx.Err() == nil {
+				c := int(claimed.Add(1) - 1)
+				if c >= ch.n {
 					return
 				}
-				parent = base + uint32(i)
-				deg = 0
-				cur = frontier[i*size : (i+1)*size]
-				w.gen.Successors(cur, sink)
-				w.generated += uint64(deg)
-				w.outDegree[min(deg, outDegreeBuckets-1)]++
+				ch.owner[c], ch.mark[c] = wi, len(w.chunkID)
+				w.chunkID = append(w.chunkID, c)
+				w.chunkRec = append(w.chunkRec, len(w.records))
+				for b := range w.shardFPs {
+					w.chunkBkt = append(w.chunkBkt, len(w.shardFPs[b]))
+				}
+				for i := r0 + c*chunkStates; i < min(r0+(c+1)*chunkStates, r1); i++ {
+					parent = base + uint32(i)
+					deg = 0
+					cur = frontier[i*size : (i+1)*size]
+					w.gen.Successors(cur, sink)
+					w.generated += uint64(deg)
+					w.outDegree[min(deg, outDegreeBuckets-1)]++
+				}
 			}
-		}(w, lo, hi)
+		}(wi, w)
 	}
 	wg.Wait()
+	return claimed.Load() >= int64(ch.n)
 }
 
 // sameState compares two encodings of equal length eight bytes at a time
@@ -162,51 +231,62 @@ func routingFor(store Store) routing {
 }
 
 // insert runs the insert phase: worker wi owns the buckets congruent to wi,
-// and inserts each bucket's successors worker by worker, in generation
-// order. A shard lies in one bucket, so a state's first insertion is its
-// smallest (parent, action) pair, and no two workers insert into one shard.
-func insert(workers []*worker, store Store) {
+// and inserts each bucket's successors chunk by chunk, in generation order
+// within a chunk: that is frontier order, whoever generated the chunk. A
+// shard lies in one bucket, so a state's first insertion is its smallest
+// (parent, action) pair, and no two workers insert into one shard. It then
+// numbers the chunks' new states (roundChunks.offset) and returns the
+// round's new states.
+func insert(workers []*worker, store Store, ch *roundChunks) int {
 	nw := len(workers)
 	for _, w := range workers {
 		w.isNew = slices.Grow(w.isNew[:0], len(w.records))[:len(w.records)]
 		clear(w.isNew)
 	}
 	dups := make([]uint64, nw)
-	news := make([][]int, nw)
 	var wg sync.WaitGroup
 	for wi := range workers {
 		wg.Add(1)
 		go func(wi int) {
 			defer wg.Done()
-			n := make([]int, nw)
+			news := ch.news[wi]
 			for sh := wi; sh < len(workers[0].shardFPs); sh += nw {
-				for wj, w := range workers {
-					idx := w.shardIdx[sh]
-					for k, fp := range w.shardFPs[sh] {
+				for c := 0; c < ch.n; c++ {
+					w := workers[ch.owner[c]]
+					fps, idx := w.bucket(ch.mark[c], sh)
+					for k, fp := range fps {
 						if store.Insert(fp) {
 							w.isNew[idx[k]] = true
-							n[wj]++
+							news[c]++
 						} else {
 							dups[wi]++
 						}
 					}
 				}
 			}
-			news[wi] = n
 		}(wi)
 	}
 	wg.Wait()
+	total := 0
+	for c := 0; c < ch.n; c++ {
+		ch.offset[c] = total
+		n := 0
+		for wi := range ch.news {
+			n += ch.news[wi][c]
+		}
+		workers[ch.owner[c]].newCount += n
+		total += n
+	}
 	for wi, w := range workers {
 		w.dups = dups[wi] // only the sum over workers is reported
-		for wj := range workers {
-			w.newCount += news[wj][wi]
-		}
 	}
+	return total
 }
 
-// collect appends the new states of a round, worker by worker in generation
-// order, keeping only the first keep of them.
-func collect(workers []*worker, states []byte, recs []Record, fps []uint64, keep, size int) ([]byte, []Record, []uint64) {
+// collect appends the new states of a round in chunk order, generation
+// order within a chunk, keeping only the first keep of them; each worker
+// copies the chunks it generated.
+func collect(workers []*worker, ch *roundChunks, states []byte, recs []Record, fps []uint64, keep, size int) ([]byte, []Record, []uint64) {
 	n0 := len(recs)
 	total := 0
 	for _, w := range workers {
@@ -218,25 +298,31 @@ func collect(workers []*worker, states []byte, recs []Record, fps []uint64, keep
 	fps = slices.Grow(fps, total)[:n0+total]
 	var wg sync.WaitGroup
 	for _, w := range workers {
-		if w.newOffset >= total || w.newCount == 0 {
+		if w.newCount == 0 {
 			continue
 		}
 		wg.Add(1)
 		go func(w *worker) {
 			defer wg.Done()
-			j := n0 + w.newOffset
-			for i, isNew := range w.isNew {
-				if !isNew {
-					continue
-				}
+			for m, c := range w.chunkID {
+				j := n0 + ch.offset[c]
 				if j >= n0+total {
-					return
+					return // the worker's later chunks come later still
 				}
-				recs[j] = w.records[i]
-				st := w.states[i*size : (i+1)*size]
-				copy(states[j*size:], st)
-				fps[j] = spec.Fingerprint(st)
-				j++
+				lo, hi := w.recordSpan(m)
+				for i, isNew := range w.isNew[lo:hi] {
+					if !isNew {
+						continue
+					}
+					if j >= n0+total {
+						return
+					}
+					recs[j] = w.records[lo+i]
+					st := w.states[(lo+i)*size : (lo+i+1)*size]
+					copy(states[j*size:], st)
+					fps[j] = spec.Fingerprint(st)
+					j++
+				}
 			}
 		}(w)
 	}
@@ -253,31 +339,29 @@ func (r *run) checkLevel(states []byte, base uint32, level int) {
 	}
 	n := len(states) / size
 	first := make([][]uint32, nw)
+	nc := (n + chunkStates - 1) / chunkStates
+	var claimed atomic.Int64
 	var wg sync.WaitGroup
-	chunk := (n + nw - 1) / nw
 	for wi := 0; wi < nw; wi++ {
-		lo, hi := wi*chunk, min((wi+1)*chunk, n)
 		first[wi] = make([]uint32, len(names))
 		for k := range first[wi] {
 			first[wi][k] = math.MaxUint32
 		}
-		if lo >= hi {
-			continue
-		}
 		wg.Add(1)
-		go func(f []uint32, lo, hi int) {
+		go func(f []uint32) {
 			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				mask := ch.Check(states[i*size : (i+1)*size])
-				for mask != 0 {
-					k := bits.TrailingZeros64(mask)
-					mask &= mask - 1
-					if f[k] == math.MaxUint32 {
-						f[k] = uint32(i)
+			// Chunks in any order: each invariant keeps its lowest index.
+			for c := int(claimed.Add(1) - 1); c < nc; c = int(claimed.Add(1) - 1) {
+				for i := c * chunkStates; i < min((c+1)*chunkStates, n); i++ {
+					mask := ch.Check(states[i*size : (i+1)*size])
+					for mask != 0 {
+						k := bits.TrailingZeros64(mask)
+						mask &= mask - 1
+						f[k] = min(f[k], uint32(i))
 					}
 				}
 			}
-		}(first[wi], lo, hi)
+		}(first[wi])
 	}
 	wg.Wait()
 	for k, name := range names {

@@ -2,6 +2,7 @@ package explorer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -85,7 +86,8 @@ type run struct {
 	mon          *monitor
 	disk         *diskWatch // nil unless the store is on disk
 	workers      []*worker
-	route        routing // successors' buckets for the insert phase
+	route        routing     // successors' buckets for the insert phase
+	chunks       roundChunks // the chunks of the round being built
 
 	// The last committed level: its number, the index of its first state
 	// and its states.
@@ -348,21 +350,23 @@ func (r *run) expand() (LevelStats, stop) {
 	r.next, r.nextRecs, r.nextFPs = r.next[:0], r.nextRecs[:0], r.nextFPs[:0]
 	for r0 := 0; r0 < nf; r0 += perRound {
 		r1 := min(r0+perRound, nf)
-		r.generate(r0, r1)
+		complete := r.generate(r0, r1)
 		if why := r.decide(roundGenerated); !why.goOn() {
 			return ls, why
 		}
-		insert(r.workers, r.store)
+		if !complete {
+			return ls, stop{err: errors.New("explorer: the workers left a round unfinished with no reason to stop")}
+		}
+		keep := insert(r.workers, r.store, &r.chunks)
 		why := r.decide(roundInserted)
 		if why.err != nil {
 			return ls, why
 		}
-		keep := r.number()
 		if why.keep {
 			keep = r.room()
 		}
 		n0 := len(r.nextRecs)
-		r.next, r.nextRecs, r.nextFPs = collect(r.workers, r.next, r.nextRecs, r.nextFPs, keep, r.size)
+		r.next, r.nextRecs, r.nextFPs = collect(r.workers, &r.chunks, r.next, r.nextRecs, r.nextFPs, keep, r.size)
 		r.tally(&ls, r.nextRecs[n0:])
 		if r1 < nf && r.progressDue() {
 			// A long level reports between its rounds too.
@@ -375,17 +379,6 @@ func (r *run) expand() (LevelStats, stop) {
 		}
 	}
 	return ls, stop{}
-}
-
-// number gives each worker's new states of the round their place after
-// those of the workers before it, and returns the round's new states.
-func (r *run) number() int {
-	total := 0
-	for _, w := range r.workers {
-		w.newOffset = total
-		total += w.newCount
-	}
-	return total
 }
 
 // tally adds the workers' counts of the round to the level's statistics,

@@ -303,8 +303,11 @@ func (r *run) decide(at moment) stop {
 	if b := r.mon.exceeded(); b != "" {
 		return budgetStop(b)
 	}
-	if cfg.MaxMemory > 0 && heapInUse()+levelEstimate(res.Levels, nf, r.size, r.nw, r.reusable()) > cfg.MaxMemory {
-		return budgetStop("max-memory")
+	if cfg.MaxMemory > 0 {
+		more := levelEstimate(res.Levels, nf, r.size, r.nw, r.reusable())
+		if heapInUse()+more > cfg.MaxMemory && liveHeap()+more > cfg.MaxMemory {
+			return budgetStop("max-memory")
+		}
 	}
 	if r.disk.full(res.Distinct, r.nextLevelStates(nf), r.size, true) {
 		return budgetStop("max-disk")

@@ -111,6 +111,14 @@ func Catalogue() []*Concern {
 			Answer: "Yes: after the subreaper is released, the reparented process's last thread exits with children and find_new_caba reads the freed subreaper.",
 		},
 		{
+			Name:     "v4-exec-leader-releases-freed-caba",
+			Question: "In v4, can a thread whose caba was released exec, lead its process, and have its own release_task write the freed caba's cabds list?",
+			Source:   "the complete 6-task search (docs/findings.md, 6 tasks, complete); reproduced on the v4 KASAN kernel (kernel/cex/v4.txt)",
+			Check:    "NoUseAfterFree", Scenario: "v4_exec_leader_releases_freed_caba.txt",
+			Expect: []Expect{violated(v4, 18)},
+			Answer: "Yes, in 18 steps with six tasks, the shortest there is (5 tasks show no use-after-free in v4): v4 gives the thread of a CLONE_PARENT child its creator's real_parent as caba; that task is reaped and released while the thread lives; the thread execs and becomes the leader, and its release_task unlinks it from the freed task's cabds list. On the v4 KASAN kernel the program fails at the model's step with BUG: KASAN: use-after-free in release_task; the fix's complete 6-task search has no use-after-free and its kernel runs the trace clean.",
+		},
+		{
 			Name:     "seed-clone-parent-loses-creator",
 			Question: "Does a CLONE_PARENT child get its grand-parent as caba instead of its creator (seed), and does v3's caba = current fix it?",
 			Source:   "kernel-semantics.md 3.2 item 4; examples.md 2",

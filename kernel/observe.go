@@ -252,17 +252,6 @@ func Diff(d, o Snapshot) []Mismatch {
 	return out
 }
 
-// danglingSlots is the set of hashed tasks whose caba is released in s.
-func danglingSlots(s *state.State) uint32 {
-	var m uint32
-	for i := uint8(1); i <= s.N; i++ {
-		if c := s.Caba[i]; s.St[i].Hashed() && c != 0 && !s.St[c].Hashed() {
-			m |= 1 << i
-		}
-	}
-	return m
-}
-
 // predictAll predicts every candidate; with avoid, the tasks whose caba
 // dangles in some candidate are not read (all their fields are Any), and
 // their mask is returned.
@@ -270,7 +259,7 @@ func predictAll(cands []state.State, caba CabaView, acts linux.ActionSet, avoid 
 	var skip uint32
 	if avoid {
 		for i := range cands {
-			skip |= danglingSlots(&cands[i])
+			skip |= cands[i].DanglingCabas()
 		}
 	}
 	ps := make([]Snapshot, len(cands))

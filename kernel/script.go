@@ -55,15 +55,6 @@ func harnessLine(k int, s *state.State, op Op) (string, error) {
 	return fmt.Sprintf("STEP %d %s %d 0", k, name, op.T), nil
 }
 
-func dangling(s *state.State) bool {
-	for i := uint8(1); i <= s.N; i++ {
-		if c := s.Caba[i]; s.St[i].Hashed() && c != 0 && !s.St[c].Hashed() {
-			return true
-		}
-	}
-	return false
-}
-
 // barrierSlots is the completion barrier of an exit: the threads that the
 // step makes exit (the caller for exit and exit_group, the threads killed by
 // exit_group or exec, the old leader an exec replaces). The harness accepts
@@ -138,7 +129,7 @@ func WriteScript(w io.Writer, m *linux.Model, walks []Walk, so ScriptOptions) er
 					seen[p] = true
 					fmt.Fprintf(bw, "EXPECT %s\n", p)
 				}
-				dang = dang || dangling(&cands[i])
+				dang = dang || cands[i].DanglingCabas() != 0
 			}
 			for i := 1; i < 32; i++ {
 				if skip&(1<<i) != 0 {
@@ -377,7 +368,7 @@ func Compare(m *linux.Model, w Walk, out *Output, caba CabaView) WalkResult {
 		preds, _ := predictAll(cands, caba, acts, w.AvoidDangling)
 		sr.Refused = true
 		for i := range cands {
-			sr.Dangling = sr.Dangling || dangling(&cands[i])
+			sr.Dangling = sr.Dangling || cands[i].DanglingCabas() != 0
 			sr.Corrupt = sr.Corrupt || cands[i].Corrupt
 			sr.Refused = sr.Refused && outs[i].Refused
 			if i == 0 {

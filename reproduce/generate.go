@@ -180,7 +180,7 @@ func Generate(tr *traces.Trace, cfg Config) (*Program, error) {
 				outs = o
 			}
 			for c := range next {
-				st.Skip |= danglingSlots(&next[c])
+				st.Skip |= next[c].DanglingCabas()
 			}
 		}
 		if op.Kind == kernel.OpSetsid || op.Kind == kernel.OpSetpgid {
@@ -188,7 +188,7 @@ func Generate(tr *traces.Trace, cfg Config) (*Program, error) {
 		}
 		if k+1 == p.ViolStep {
 			for c := range revs[0].cands {
-				st.Probe |= danglingSlots(&revs[0].cands[c])
+				st.Probe |= revs[0].cands[c].DanglingCabas()
 			}
 		}
 		st.Patterns = patterns(revs, st.Skip, inv, p.Invariant != "")
@@ -263,18 +263,6 @@ func patterns(revs []revModel, skip uint32, inv invariants.Invariant, haveInv bo
 		}
 	}
 	return out
-}
-
-// danglingSlots is the set of hashed tasks whose caba is released in s:
-// reading their status is the use-after-free itself.
-func danglingSlots(s *state.State) uint32 {
-	var m uint32
-	for i := uint8(1); i <= s.N; i++ {
-		if c := s.Caba[i]; s.St[i].Hashed() && c != 0 && !s.St[c].Hashed() {
-			m |= 1 << i
-		}
-	}
-	return m
 }
 
 // cStep maps op, performed in the settled state s, onto the C runtime's

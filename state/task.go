@@ -86,6 +86,18 @@ func (s *State) GroupEmpty(g uint8) bool {
 	return true
 }
 
+// DanglingCabas is the set of hashed tasks whose caba is released (bit i
+// for task i): reading such a task's NScaba reads a freed task_struct.
+func (s *State) DanglingCabas() uint32 {
+	var m uint32
+	for i := uint8(1); i <= s.N; i++ {
+		if c := s.Caba[i]; s.St[i].Hashed() && c != 0 && !s.St[c].Hashed() {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
 // GroupHashed reports whether some task of g is hashed.
 func (s *State) GroupHashed(g uint8) bool {
 	for i := uint8(1); i <= s.N; i++ {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -39,7 +40,7 @@ func startMonitor(maxTime time.Duration, maxMem uint64, start time.Time) *monito
 				if maxTime > 0 && time.Since(start) >= maxTime {
 					m.flag.Store(1)
 				}
-				if maxMem > 0 && heapInUse() > maxMem*9/10 && liveHeap() > maxMem*9/10 {
+				if maxMem > 0 && heapInUse() > maxMem*9/10 && liveAtLastGC() > maxMem*9/10 {
 					m.flag.Store(2)
 				}
 			}
@@ -79,10 +80,23 @@ func heapInUse() uint64 {
 // liveHeap is heapInUse after a collection: a budget is over only when the
 // states held are, not when garbage the collector has not reclaimed yet
 // fills the heap (a complete 6-task search stopped at level 15 of 30 on a
-// heap that was mostly garbage).
+// heap that was mostly garbage). decide calls it at most once a level.
 func liveHeap() uint64 {
 	runtime.GC()
 	return heapInUse()
+}
+
+// liveAtLastGC is the heap the last collection found live, without forcing
+// one: the monitor, which looks every 50 ms, must not collect that often.
+// Near the budget the collector runs often (its limit is 80% of the
+// budget), so the figure is recent.
+func liveAtLastGC() uint64 {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return heapInUse() // an older runtime: the heap as it is
+	}
+	return sample[0].Value.Uint64()
 }
 
 // levelEstimate predicts the extra memory the next level needs: one round of

@@ -127,9 +127,10 @@ func (ch *roundChunks) reset(n, workers int) {
 // generate expands frontier states r0..r1 (relative to the level), in chunks
 // that the workers claim in turn. Successors equal to their parent are
 // counted and dropped; the rest are buffered and routed by shard. Workers
-// give up early once the monitor trips or the context is cancelled; decide
-// then drops the level. It reports whether every chunk was generated.
-func (r *run) generate(r0, r1 int) bool {
+// give up early, leaving chunks unclaimed, only once the monitor trips or
+// the context is cancelled: both are final, so decide then drops the level
+// before the chunk table is read.
+func (r *run) generate(r0, r1 int) {
 	workers, frontier, base, size, mon, ctx := r.workers, r.frontier, r.base, r.size, r.mon, r.ctx
 	store := r.store
 	shift := r.route.shift
@@ -190,7 +191,6 @@ func (r *run) generate(r0, r1 int) bool {
 		}(wi, w)
 	}
 	wg.Wait()
-	return claimed.Load() >= int64(ch.n)
 }
 
 // sameState compares two encodings of equal length eight bytes at a time
@@ -250,6 +250,7 @@ func insert(workers []*worker, store Store, ch *roundChunks) int {
 		go func(wi int) {
 			defer wg.Done()
 			news := ch.news[wi]
+			var d uint64 // counted here, not in dups[wi]: the workers' counters would share a cache line
 			for sh := wi; sh < len(workers[0].shardFPs); sh += nw {
 				for c := 0; c < ch.n; c++ {
 					w := workers[ch.owner[c]]
@@ -259,11 +260,12 @@ func insert(workers []*worker, store Store, ch *roundChunks) int {
 							w.isNew[idx[k]] = true
 							news[c]++
 						} else {
-							dups[wi]++
+							d++
 						}
 					}
 				}
 			}
+			dups[wi] = d
 		}(wi)
 	}
 	wg.Wait()
@@ -306,9 +308,6 @@ func collect(workers []*worker, ch *roundChunks, states []byte, recs []Record, f
 			defer wg.Done()
 			for m, c := range w.chunkID {
 				j := n0 + ch.offset[c]
-				if j >= n0+total {
-					return // the worker's later chunks come later still
-				}
 				lo, hi := w.recordSpan(m)
 				for i, isNew := range w.isNew[lo:hi] {
 					if !isNew {

@@ -2,7 +2,6 @@ package explorer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -353,12 +352,9 @@ func (r *run) expand() (LevelStats, stop) {
 	r.next, r.nextRecs, r.nextFPs = r.next[:0], r.nextRecs[:0], r.nextFPs[:0]
 	for r0 := 0; r0 < nf; r0 += perRound {
 		r1 := min(r0+perRound, nf)
-		complete := r.generate(r0, r1)
+		r.generate(r0, r1)
 		if why := r.decide(roundGenerated); !why.goOn() {
 			return ls, why
-		}
-		if !complete {
-			return ls, stop{err: errors.New("explorer: the workers left a round unfinished with no reason to stop")}
 		}
 		keep := insert(r.workers, r.store, &r.chunks)
 		why := r.decide(roundInserted)

@@ -236,7 +236,7 @@ func pidnsMarkdown(ns *Matrix, runs []*CheckRun) (string, error) {
 		w("\n| revision | command | distinct states | states generated | depth | search seconds | wall seconds | peak RSS |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, r := range runs {
 			e := r.Exploration
-			w("| %s | `%s` | %s | %s | %d | %.1f | %s | %s |\n", e.Revision, r.Command, Commas(e.Distinct), Commas(e.Generated), e.Depth, e.Seconds, secondsOrBlank(r.WallSeconds), bytesOrBlank(r.PeakRSSBytes))
+			w("| %s | `%s` | %s | %s | %d | %.1f | %s | %s |\n", e.Revision, r.Command, Commas(e.Distinct), Commas(e.Generated), e.Depth, e.Seconds, orBlank(r.WallSeconds, "%.1f"), orBlank(float64(r.PeakRSSBytes)/1e9, "%.2f GB"))
 		}
 		b.WriteString("\n")
 	}
@@ -287,18 +287,4 @@ func pidnsMarkdown(ns *Matrix, runs []*CheckRun) (string, error) {
 	}
 	b.WriteString("\n")
 	return b.String(), nil
-}
-
-func secondsOrBlank(s float64) string {
-	if s == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%.1f", s)
-}
-
-func bytesOrBlank(n uint64) string {
-	if n == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%.2f GB", float64(n)/1e9)
 }

@@ -162,7 +162,7 @@ func largeMarkdown(runs []*CheckRun) string {
 				perState = fmt.Sprintf("%.1f", float64(r.PeakRSSBytes)/float64(e.Distinct))
 			}
 			w("| %s | %s | %s | %d | %.0f | %s | %s | %s |\n", e.Revision, Commas(e.Distinct), Commas(e.Generated), e.Depth, e.Seconds,
-				optSeconds(r.WallSeconds), optGB(r.PeakRSSBytes), perState)
+				orBlank(r.WallSeconds, "%.0f"), orBlank(float64(r.PeakRSSBytes)/1e9, "%.1f GB"), perState)
 		}
 		w("\nCommands:\n\n")
 		for _, r := range g {
@@ -215,16 +215,10 @@ func lengthWord(v Verdict) string {
 	return fmt.Sprintf("%d steps", v.Length)
 }
 
-func optSeconds(s float64) string {
-	if s == 0 {
+// orBlank formats v, or gives "" for 0 (a figure not recorded).
+func orBlank(v float64, format string) string {
+	if v == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%.0f", s)
-}
-
-func optGB(b uint64) string {
-	if b == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%.1f GB", float64(b)/1e9)
+	return fmt.Sprintf(format, v)
 }

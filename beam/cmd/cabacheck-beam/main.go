@@ -23,15 +23,6 @@ import (
 	"cabacheck/spec/linux"
 )
 
-// The exit codes are cabacheck's (check's table).
-const (
-	exitOK        = check.ExitOK
-	exitViolation = check.ExitViolation
-	exitUsage     = check.ExitUsage
-	exitBudget    = check.ExitBudget
-	exitStopped   = check.ExitStopped
-)
-
 func main() {
 	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], "-") && os.Args[1] != "-h" && os.Args[1] != "--help" {
 		// Started by a runner as a worker: Beam's harness takes over.
@@ -46,13 +37,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintf(stdout, "usage: cabacheck-beam check [flags]   (cabacheck-beam check --help for the flags)\n")
 		if len(args) == 0 {
-			return exitUsage
+			return check.ExitUsage
 		}
-		return exitOK
+		return check.ExitOK
 	}
 	if args[0] != "check" {
 		fmt.Fprintf(stderr, "cabacheck-beam: unknown command %q (want check)\n", args[0])
-		return exitUsage
+		return check.ExitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -104,7 +95,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			fmt.Fprintf(stdout, "Usage of cabacheck-beam check:\n%s", fs.FlagUsages())
-			return exitOK
+			return check.ExitOK
 		}
 		return usageError(stderr, err)
 	}
@@ -171,13 +162,13 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "cabacheck-beam check: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
-		return exitUsage
+		return check.ExitUsage
 	}
 	code := exitCodeFor(res)
 	if *asJSON {
 		if err := printJSON(stdout, ms, res); err != nil {
 			fmt.Fprintf(stderr, "cabacheck-beam check: %v\n", err)
-			return exitUsage
+			return check.ExitUsage
 		}
 		return code
 	}
@@ -187,7 +178,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 func usageError(stderr io.Writer, err error) int {
 	fmt.Fprintf(stderr, "cabacheck-beam check: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
-	return exitUsage
+	return check.ExitUsage
 }
 
 // checkBeamFlags checks --runner and that the runner has the flags it

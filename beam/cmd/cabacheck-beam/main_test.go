@@ -55,7 +55,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"check", "--resume", "--work", "/nonexistent/cabacheck-beam"}, "no search to resume"},
 	} {
 		code, _, stderr := runArgs(tc.args...)
-		if code != exitUsage || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "cabacheck-beam") || !strings.Contains(stderr, tc.want) {
+		if code != check.ExitUsage || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "cabacheck-beam") || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line naming %q", tc.args, code, stderr, tc.want)
 		}
 	}
@@ -110,7 +110,7 @@ func TestCheckMatchesNative(t *testing.T) {
 		t.Fatalf("native: %d counterexamples, want 1", len(want.Counterexamples))
 	}
 	code, out, stderr := runArgs("check", "--tasks", "3", "--revision", "v3", "--actions", "default", "--invariants", "CabdListMatchesCaba", "--work", t.TempDir())
-	if code != exitViolation {
+	if code != check.ExitViolation {
 		t.Fatalf("exit %d, want 1; stderr %s", code, stderr)
 	}
 	ce := want.Counterexamples[0]
@@ -131,11 +131,11 @@ func TestCheckMatchesNative(t *testing.T) {
 // work directory to the complete search's counts, in JSON.
 func TestCheckResumeJSON(t *testing.T) {
 	work := t.TempDir()
-	if code, _, stderr := runArgs("check", "--model", "toy", "--tasks", "5", "--max-depth", "4", "--work", work, "--json"); code != exitOK {
+	if code, _, stderr := runArgs("check", "--model", "toy", "--tasks", "5", "--max-depth", "4", "--work", work, "--json"); code != check.ExitOK {
 		t.Fatalf("first run: exit %d: %s", code, stderr)
 	}
 	code, out, stderr := runArgs("check", "--model", "toy", "--tasks", "5", "--work", work, "--resume", "--json")
-	if code != exitOK {
+	if code != check.ExitOK {
 		t.Fatalf("resume: exit %d: %s", code, stderr)
 	}
 	var rep check.Report

@@ -32,39 +32,56 @@ func TestSwarmReachOfNarrowBug(t *testing.T) {
 		}
 		cur, next = next, cur
 	}
-	prob := func(w *[256]uint32) float64 {
+	// prob is the chance of the known order under the action weights w.
+	prob := func(w func(spec.Action) uint32) float64 {
 		p := 1.0
 		for i, en := range enabled {
 			var total uint64
 			for _, b := range en {
-				total += uint64(w[b.Kind()])
+				total += uint64(w(b))
 			}
 			if total == 0 { // pick chooses uniformly then
 				p /= float64(len(en))
 				continue
 			}
-			p *= float64(w[trace[i].Kind()]) / float64(total)
+			p *= float64(w(trace[i])) / float64(total)
 		}
 		return p
 	}
-	var uniform [256]uint32
-	for k := range uniform {
-		uniform[k] = 1
-	}
-	pUniform := prob(&uniform)
+	pUniform := prob(func(spec.Action) uint32 { return 1 })
 	rng := rand.New(rand.NewPCG(1, 2))
 	kinds := Kinds(m)
 	const draws = 200_000
-	var sum float64
-	for range draws {
-		w := uniform
-		for _, k := range kinds {
-			w[k] = swarmWeight(rng)
+	// mean averages prob over draws of per-kind-and-slot weights from draw;
+	// perSlot false gives every slot of a kind the same weight.
+	mean := func(draw func() uint32, perSlot bool) float64 {
+		var sum float64
+		var w [256][16]uint32
+		for range draws {
+			for _, k := range kinds {
+				w[k][0] = draw()
+				for a := 1; a < 16 && perSlot; a++ { // the task slots
+					w[k][a] = draw()
+				}
+			}
+			sum += prob(func(a spec.Action) uint32 {
+				if perSlot {
+					return w[a.Kind()][a.A()&15]
+				}
+				return w[a.Kind()][0]
+			})
 		}
-		sum += prob(&w)
+		return sum / draws
 	}
-	pSwarm := sum / draws
+	swarm := func() uint32 { return swarmWeight(rng) }
+	classic := func() uint32 { return uint32(rng.IntN(2)) } // swarm testing: each kind left out with probability 1/2
+	pSwarm := mean(swarm, false)
 	t.Logf("P(the known order) = 1/%.3g uniform, 1/%.3g with the swarm's weights (%.1fx)", 1/pUniform, 1/pSwarm, pSwarm/pUniform)
+	if testing.Verbose() {
+		pClassic, pSlot := mean(classic, false), mean(swarm, true)
+		t.Logf("other biases: classic swarm 1/%.3g (%.1fx), the swarm's weights per kind and task slot 1/%.3g (%.1fx)",
+			1/pClassic, pClassic/pUniform, 1/pSlot, pSlot/pUniform)
+	}
 	if 1/pUniform < 1e12 || pSwarm/pUniform > 20 {
 		t.Errorf("uniform 1/%.3g, swarm gain %.1f: docs/simulate.md's figures no longer hold", 1/pUniform, pSwarm/pUniform)
 	}
